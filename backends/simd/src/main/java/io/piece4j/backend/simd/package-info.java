@@ -1,0 +1,2 @@
+/** Vector API backend. */
+package io.piece4j.backend.simd;

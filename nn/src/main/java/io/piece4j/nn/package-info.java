@@ -1,0 +1,2 @@
+/** module nn */
+package io.piece4j.nn;

@@ -1,0 +1,2 @@
+/** module piece */
+package io.piece4j.piece;
