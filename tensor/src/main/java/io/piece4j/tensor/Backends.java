@@ -1,0 +1,76 @@
+package io.piece4j.tensor;
+
+import io.piece4j.tensor.spi.Backend;
+import io.piece4j.tensor.spi.BackendProvider;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.stream.Collectors;
+
+/**
+ * Finds backends on the class path (ServiceLoader) and picks one: the name given, else
+ * -Dpiece.backend, else PIECE_BACKEND, else the available one with the highest priority.
+ * Threads: the number given, else -Dpiece.threads, else PIECE_THREADS, else the processor count.
+ */
+public final class Backends {
+    private Backends() {}
+
+    public static List<BackendProvider> providers() {
+        List<BackendProvider> all = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class).forEach(all::add);
+        all.sort(Comparator.comparingInt(BackendProvider::priority).reversed().thenComparing(BackendProvider::name));
+        return all;
+    }
+
+    /** The backend name asked for by system property or environment, or null. */
+    public static String requestedName() {
+        String s = System.getProperty("piece.backend");
+        if (s == null || s.isBlank()) s = System.getenv("PIECE_BACKEND");
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+
+    public static int requestedThreads() {
+        String s = System.getProperty("piece.threads");
+        if (s == null || s.isBlank()) s = System.getenv("PIECE_THREADS");
+        if (s == null || s.isBlank()) return Runtime.getRuntime().availableProcessors();
+        try {
+            int t = Integer.parseInt(s.trim());
+            if (t < 1) throw new NumberFormatException();
+            return t;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("piece.threads must be a positive integer, got '" + s + "'");
+        }
+    }
+
+    /** The backend asked for by -Dpiece.backend / PIECE_BACKEND, else the best available. */
+    public static Backend create() {
+        return create(requestedName(), requestedThreads());
+    }
+
+    /** name may be null (best available); threads <= 0 means the default. */
+    public static Backend create(String name, int threads) {
+        int t = threads > 0 ? threads : requestedThreads();
+        List<BackendProvider> all = providers();
+        if (name == null) {
+            for (BackendProvider p : all) if (p.isAvailable()) return p.create(t);
+            throw new IllegalStateException("no backend available; found: " + describe(all));
+        }
+        for (BackendProvider p : all) {
+            if (p.name().equals(name)) {
+                if (!p.isAvailable()) {
+                    throw new IllegalStateException("backend '" + name + "' is not available here: " + p.unavailableReason()
+                            + "; found: " + describe(all));
+                }
+                return p.create(t);
+            }
+        }
+        throw new IllegalArgumentException("backend '" + name + "' was asked for but is not on the class path; found: " + describe(all));
+    }
+
+    public static String describe(List<BackendProvider> all) {
+        return all.stream().map(p -> p.name() + (p.isAvailable() ? "" : " (unavailable: " + p.unavailableReason() + ")"))
+                .collect(Collectors.joining(", ", "[", "]"));
+    }
+}

@@ -1,0 +1,245 @@
+package io.piece4j.tensor;
+
+import io.piece4j.tensor.spi.Backend;
+import io.piece4j.tensor.spi.Storage;
+
+import java.util.Arrays;
+
+/**
+ * A row-major float32 tensor: a backend's storage, an offset into it and a shape. Views (reshape,
+ * row slices) share storage. The numbers are reached only through {@link #toArray()} and
+ * {@link #copyFrom(float[])}, so the storage may live on a device.
+ *
+ * <p>A tensor that {@link #requiresGrad()} gets a gradient tensor of the same shape when a backward pass
+ * reaches it. Leaf tensors (parameters) keep their gradient, and may be given one that is a view into a
+ * flat gradient buffer ({@link #setGrad}); intermediate tensors lose theirs when the tape is cleared.
+ */
+public final class Tensor {
+    private final Backend backend;
+    private final Storage storage;
+    private final long offset;
+    private final int[] shape;
+    private final long numel;
+
+    private boolean requiresGrad;
+    private boolean leaf = true;
+    private Tensor grad;
+    private String name;
+
+    Tensor(Storage storage, long offset, int[] shape) {
+        this.backend = storage.backend();
+        this.storage = storage;
+        this.offset = offset;
+        this.shape = shape.clone();
+        this.numel = Shape.numel(shape);
+        if (offset < 0 || offset + numel > storage.size()) {
+            throw new IllegalArgumentException("view " + Shape.str(shape) + " at offset " + offset
+                    + " does not fit storage of " + storage.size() + " elements");
+        }
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    public static Tensor zeros(Backend backend, int... shape) {
+        return new Tensor(backend.allocate(Shape.numel(shape)), 0, shape);
+    }
+
+    public static Tensor full(Backend backend, float value, int... shape) {
+        Tensor t = zeros(backend, shape);
+        backend.fill(t.storage, 0, t.numel, value);
+        return t;
+    }
+
+    public static Tensor ones(Backend backend, int... shape) {
+        return full(backend, 1f, shape);
+    }
+
+    public static Tensor of(Backend backend, float[] values, int... shape) {
+        Tensor t = zeros(backend, shape);
+        if (values.length != t.numel) {
+            throw new IllegalArgumentException(values.length + " values for shape " + Shape.str(shape));
+        }
+        t.copyFrom(values);
+        return t;
+    }
+
+    /** Normal(0, std^2) values drawn from rng in row-major order. */
+    public static Tensor randn(Backend backend, Rng rng, float std, int... shape) {
+        float[] v = new float[Math.toIntExact(Shape.numel(shape))];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
+        return of(backend, v, shape);
+    }
+
+    /** Uniform in [lo, hi) drawn from rng in row-major order. */
+    public static Tensor uniform(Backend backend, Rng rng, float lo, float hi, int... shape) {
+        float[] v = new float[Math.toIntExact(Shape.numel(shape))];
+        for (int i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * rng.nextFloat();
+        return of(backend, v, shape);
+    }
+
+    /** A tensor over existing storage (a parameter inside a flat buffer, say). */
+    public static Tensor view(Storage storage, long offset, int... shape) {
+        return new Tensor(storage, offset, shape);
+    }
+
+    // ---------------------------------------------------------------- facts
+
+    public Backend backend() { return backend; }
+    public Storage storage() { return storage; }
+    public long offset() { return offset; }
+    public int[] shape() { return shape.clone(); }
+    public int dim(int axis) { return shape[axis < 0 ? shape.length + axis : axis]; }
+    public int rank() { return shape.length; }
+    public long numel() { return numel; }
+    public int size() { return Math.toIntExact(numel); }
+    public String name() { return name; }
+    public Tensor named(String name) { this.name = name; return this; }
+
+    // ---------------------------------------------------------------- host access
+
+    public float[] toArray() {
+        float[] out = new float[size()];
+        backend.read(storage, offset, out, 0, out.length);
+        return out;
+    }
+
+    public double[] toDoubleArray() {
+        double[] out = new double[size()];
+        backend.readDouble(storage, offset, out, 0, out.length);
+        return out;
+    }
+
+    /** The only element of a one-element tensor. */
+    public float item() {
+        if (numel != 1) throw new IllegalStateException("item() of a tensor of shape " + Shape.str(shape));
+        return toArray()[0];
+    }
+
+    public Tensor copyFrom(float[] values) {
+        if (values.length != numel) throw new IllegalArgumentException(values.length + " values for " + this);
+        backend.write(storage, offset, values, 0, values.length);
+        return this;
+    }
+
+    public Tensor copyFromDouble(double[] values) {
+        if (values.length != numel) throw new IllegalArgumentException(values.length + " values for " + this);
+        backend.writeDouble(storage, offset, values, 0, values.length);
+        return this;
+    }
+
+    public Tensor copyFrom(Tensor src) {
+        checkSameSize(src);
+        backend.copy(src.storage, src.offset, storage, offset, numel);
+        return this;
+    }
+
+    public void fill(float value) { backend.fill(storage, offset, numel, value); }
+
+    public void zero() { fill(0f); }
+
+    /** An independent copy (no autograd link). */
+    public Tensor copy() {
+        return zeros(backend, shape).copyFrom(this);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /** Same storage, another shape with the same number of elements; gradients flow through. */
+    public Tensor reshape(int... newShape) {
+        if (Shape.numel(newShape) != numel) {
+            throw new IllegalArgumentException("cannot reshape " + Shape.str(shape) + " to " + Shape.str(newShape));
+        }
+        Tensor out = new Tensor(storage, offset, newShape);
+        return Autograd.record(out, g -> backend.addScaled(this.gradForAccumulation(), g, 1f), this);
+    }
+
+    /** Rows [start, start + count) along the first axis; gradients flow into the same rows. */
+    public Tensor rows(int start, int count) {
+        if (start < 0 || count < 0 || start + count > shape[0]) {
+            throw new IllegalArgumentException("rows [" + start + ", " + (start + count) + ") of " + Shape.str(shape));
+        }
+        long rowSize = numel / Math.max(shape[0], 1);
+        int[] s = shape.clone();
+        s[0] = count;
+        Tensor out = new Tensor(storage, offset + start * rowSize, s);
+        return Autograd.record(out, g -> backend.addScaled(this.gradForAccumulation().rowsNoGrad(start, count), g, 1f), this);
+    }
+
+    /** A row view with no autograd link (for kernels and optimizers). */
+    public Tensor rowsNoGrad(int start, int count) {
+        long rowSize = numel / Math.max(shape[0], 1);
+        int[] s = shape.clone();
+        s[0] = count;
+        return new Tensor(storage, offset + start * rowSize, s);
+    }
+
+    /** A view of the same numbers with no autograd link, in another shape. */
+    public Tensor viewAs(int... newShape) {
+        if (Shape.numel(newShape) != numel) {
+            throw new IllegalArgumentException("cannot view " + Shape.str(shape) + " as " + Shape.str(newShape));
+        }
+        return new Tensor(storage, offset, newShape);
+    }
+
+    // ---------------------------------------------------------------- autograd
+
+    public boolean requiresGrad() { return requiresGrad; }
+
+    /** Makes this a leaf that collects a gradient (a parameter). */
+    public Tensor requireGrad() {
+        this.requiresGrad = true;
+        return this;
+    }
+
+    void markNeedsGrad() {
+        this.requiresGrad = true;
+        this.leaf = false;
+    }
+
+    /** The gradient, or null if no backward pass has reached this tensor yet. */
+    public Tensor grad() { return grad; }
+
+    Tensor gradOrNull() { return grad; }
+
+    /** Uses the given tensor (a view into a flat gradient buffer, say) as this leaf's gradient. */
+    public void setGrad(Tensor g) {
+        if (g != null) checkSameSize(g);
+        this.grad = g;
+    }
+
+    /** The gradient, allocated as zeros on first use. Ops accumulate into it. */
+    public Tensor gradForAccumulation() {
+        if (grad == null) grad = zeros(backend, shape);
+        return grad;
+    }
+
+    void dropIntermediateGrad() {
+        if (!leaf) grad = null;
+    }
+
+    /**
+     * Backpropagates from this one-element tensor (a loss): its gradient is seeded with 1 and every
+     * recorded step runs in reverse. Leaf gradients accumulate.
+     */
+    public void backward() {
+        if (numel != 1) throw new IllegalStateException("backward() needs a scalar, got " + Shape.str(shape));
+        if (!requiresGrad) throw new IllegalStateException("backward() on a tensor that does not depend on any parameter");
+        Tensor g = gradForAccumulation();
+        g.fill(1f);
+        Autograd.runBackward();
+        if (!leaf) grad = null;
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    public void checkSameSize(Tensor other) {
+        if (other.numel != numel) {
+            throw new IllegalArgumentException("size mismatch: " + Shape.str(shape) + " vs " + Shape.str(other.shape));
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + (name == null ? "" : "(" + name + ")") + Arrays.toString(shape) + "@" + backend.name();
+    }
+}

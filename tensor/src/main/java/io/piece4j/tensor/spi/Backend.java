@@ -1,0 +1,159 @@
+package io.piece4j.tensor.spi;
+
+import io.piece4j.tensor.Tensor;
+
+/**
+ * The kernels every backend provides. Everything above this interface (autograd, the model, PIECE)
+ * is written once and runs on every backend.
+ *
+ * <p>Conventions: tensors are row-major and contiguous (a view is a storage plus an offset); kernels
+ * receive the sizes they need explicitly and trust them (the op layer has checked the shapes).
+ * "accumulate" means the kernel adds into its output ({@code +=}), as gradients are accumulated;
+ * otherwise it overwrites. Kernels named *Backward always accumulate into the gradients they are given,
+ * and a null gradient is skipped. A kernel must give bit-identical results for the same inputs,
+ * whatever the number of threads, unless its backend documents otherwise.
+ */
+public interface Backend extends AutoCloseable {
+
+    // ---------------------------------------------------------------- identity and memory
+
+    String name();
+
+    /** One line for run records: name, vector width or device, threads. */
+    String description();
+
+    int threads();
+
+    Precision precision();
+
+    /** Zero-filled storage of the given number of elements. */
+    Storage allocate(long elements);
+
+    void write(Storage dst, long dstOffset, float[] src, int srcOffset, int length);
+
+    void read(Storage src, long srcOffset, float[] dst, int dstOffset, int length);
+
+    /** Exact on a float64 backend; rounds to float32 otherwise. */
+    void writeDouble(Storage dst, long dstOffset, double[] src, int srcOffset, int length);
+
+    void readDouble(Storage src, long srcOffset, double[] dst, int dstOffset, int length);
+
+    void copy(Storage src, long srcOffset, Storage dst, long dstOffset, long length);
+
+    void fill(Storage dst, long offset, long length, float value);
+
+    @Override
+    default void close() {}
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** y = f(x), n = x.numel(). x and y may be the same tensor. */
+    void unary(UnaryOp op, Tensor x, Tensor y);
+
+    /** dx += dy * f'(x), using y = f(x) where that is cheaper. */
+    void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    /**
+     * out = a (op) b. b has a.numel() elements, or the size of a's last axis (added to every row), or 1.
+     */
+    void binary(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+    /**
+     * da += dOut * d(a op b)/da and db += dOut * d(a op b)/db, the latter summed over the rows b was
+     * broadcast to. da or db may be null.
+     */
+    void binaryBackward(BinaryOp op, Tensor a, Tensor b, Tensor dOut, Tensor da, Tensor db);
+
+    /** dst += alpha * src over dst.numel() elements. */
+    void addScaled(Tensor dst, Tensor src, float alpha);
+
+    /** Sum of squares of all elements, accumulated in double (gradient norms). */
+    double sumOfSquares(Tensor x);
+
+    // ---------------------------------------------------------------- reductions
+
+    /** x viewed as (outer, n, inner): out[o][i] (+)= alpha * sum_j x[o][j][i]. */
+    void sumAxis(Tensor x, Tensor out, int outer, int n, int inner, float alpha, boolean accumulate);
+
+    /** dx viewed as (outer, n, inner): dx[o][j][i] += alpha * dOut[o][i] (the backward of sumAxis). */
+    void broadcastAxis(Tensor dOut, Tensor dx, int outer, int n, int inner, float alpha);
+
+    // ---------------------------------------------------------------- matrix products
+
+    /**
+     * For each of {@code batch} matrices: C (m, n) (+)= op(A) (m, k) @ op(B) (k, n).
+     * A is stored (m, k) or, if transA, (k, m); B is stored (k, n) or, if transB, (n, k).
+     * Batch strides are m*k, k*n and m*n elements; strideB = 0 shares one B across the batch.
+     */
+    void matmul(Tensor a, boolean transA, Tensor b, boolean transB, Tensor c,
+                int batch, int m, int n, int k, long strideB, boolean accumulate);
+
+    // ---------------------------------------------------------------- transformer kernels
+
+    /** y (rows, cols) = softmax over each row of x. */
+    void softmax(Tensor x, Tensor y, int rows, int cols);
+
+    /** dx += y * (dy - sum(dy * y)) per row. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols);
+
+    /** y = x / sqrt(mean(x^2) + eps) * w per row; rstd (rows) receives 1/sqrt(mean(x^2) + eps). */
+    void rmsnorm(Tensor x, Tensor weight, Tensor y, Tensor rstd, int rows, int cols, float eps);
+
+    /** dx += d/dx, dWeight += d/dw (dWeight may be null), given rstd from the forward. */
+    void rmsnormBackward(Tensor x, Tensor weight, Tensor rstd, Tensor dy, Tensor dx, Tensor dWeight,
+                         int rows, int cols);
+
+    /**
+     * Rotary embedding of x (batch, seq, heads, headDim) into y (same shape; may be x): the pair (u, v)
+     * of head dimension i at absolute position p = posOffset + t rotates by angle theta(p, i) whose
+     * cos and sin are cos[p][i], sin[p][i] (tables of shape (maxSeq, headDim/2)). inverse rotates by
+     * -theta, which is the backward. With accumulate, y += rotated x.
+     */
+    void rope(Tensor x, Tensor y, Tensor cos, Tensor sin, int batch, int seq, int heads, int headDim,
+              int posOffset, RopeLayout layout, boolean inverse, boolean accumulate);
+
+    /**
+     * Causal scaled-dot-product attention with grouped KV heads.
+     * q (batch, tq, heads, headDim); k, v (batch, kvCapacity, kvHeads, headDim) of which the first tk
+     * positions are used; out (batch, tq, heads, headDim). Query t sits at absolute position tk - tq + t
+     * and attends to keys 0..that position. Query head h reads kv head h / (heads / kvHeads).
+     * probs (batch, heads, tq, tk), if not null, receives the attention weights for the backward.
+     */
+    void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor probs, int batch, int tq, int tk,
+                   int kvCapacity, int heads, int kvHeads, int headDim);
+
+    /** Gradients of {@link #attention} (kvCapacity = tk), accumulated into dq, dk, dv. */
+    void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dOut, Tensor dq, Tensor dk,
+                           Tensor dv, int batch, int tq, int tk, int heads, int kvHeads, int headDim);
+
+    /** out = silu(gate) * up, n elements. */
+    void swiglu(Tensor gate, Tensor up, Tensor out);
+
+    /** dGate += dOut * up * silu'(gate), dUp += dOut * silu(gate). */
+    void swigluBackward(Tensor gate, Tensor up, Tensor dOut, Tensor dGate, Tensor dUp);
+
+    /** out (ids.length, dim) = rows ids[t] of table (vocab, dim). */
+    void embedding(Tensor table, int[] ids, Tensor out, int dim);
+
+    /** dTable[ids[t]] += dOut[t]: scatter-add, in token order. */
+    void embeddingBackward(Tensor dOut, int[] ids, Tensor dTable, int dim);
+
+    /**
+     * Softmax cross-entropy over logits (rows, vocab). Rows whose target is negative are ignored.
+     * probs (rows, vocab) receives the softmax for the backward. Returns the sum of -log p(target).
+     */
+    double crossEntropy(Tensor logits, int[] targets, Tensor probs, int rows, int vocab);
+
+    /** dLogits += scale * (probs - onehot(target)) on rows whose target is not negative. */
+    void crossEntropyBackward(Tensor probs, int[] targets, Tensor dLogits, int rows, int vocab, float scale);
+
+    // ---------------------------------------------------------------- optimizer
+
+    /**
+     * One AdamW step over n = param.numel() coordinates, as torch.optim.AdamW computes it:
+     * p -= lr * weightDecay * p; m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2;
+     * p -= lr * (m / bias1) / (sqrt(v / bias2) + eps), with bias1 = 1 - beta1^t, bias2 = 1 - beta2^t.
+     */
+    void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+               float weightDecay, float bias1, float bias2);
+}
