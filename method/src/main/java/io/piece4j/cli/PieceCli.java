@@ -1,0 +1,38 @@
+package io.piece4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.util.ServiceLoader;
+
+/** The `piece` command line: one subcommand per job, --help everywhere. */
+@Command(name = "piece", mixinStandardHelpOptions = true, version = "piece4j 0.1.0",
+        description = "PIECE continual learning for Llama-style models, in pure Java.",
+        subcommands = {DemoCommand.class, BackendsCommand.class})
+public final class PieceCli implements Runnable {
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new PieceCli());
+        for (CliExtension ext : ServiceLoader.load(CliExtension.class)) cl.addSubcommand(ext.name(), ext.command());
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        CommandLine cl = commandLine();
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            // a user's mistake (bad file, bad option value) gets one clear line, not a stack trace
+            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException) {
+                cmd.getErr().println("piece " + cmd.getCommandName() + ": " + ex.getMessage());
+                if (System.getenv("PIECE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+                return 2;
+            }
+            throw ex;
+        });
+        System.exit(cl.execute(args));
+    }
+}
