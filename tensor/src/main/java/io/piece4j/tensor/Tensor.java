@@ -187,7 +187,13 @@ public final class Tensor {
 
     /** Makes this a leaf that collects a gradient (a parameter). */
     public Tensor requireGrad() {
-        this.requiresGrad = true;
+        return requireGrad(true);
+    }
+
+    /** Turns gradient collection of this leaf on or off (a frozen parameter records no backward step). */
+    public Tensor requireGrad(boolean on) {
+        if (!leaf) throw new IllegalStateException("requireGrad on a tensor computed by an op: " + this);
+        this.requiresGrad = on;
         return this;
     }
 

@@ -236,4 +236,26 @@ public class CpuBackend implements Backend {
         CpuKernels.adamw(buf(param), off(param), buf(grad), off(grad), buf(m), off(m), buf(v), off(v), param.size(),
                 lr, beta1, beta2, eps, weightDecay, bias1, bias2);
     }
+
+    @Override
+    public void accumulateMoments(Tensor g, Tensor sum, Tensor sumSq) {
+        CpuKernels.accumulateMoments(buf(g), off(g), buf(sum), off(sum), buf(sumSq), off(sumSq), g.size());
+    }
+
+    @Override
+    public double sumOfSquaresAt(Tensor x, int[] idx) {
+        return CpuKernels.sumOfSquaresAt(buf(x), off(x), idx);
+    }
+
+    @Override
+    public void maskedAdamw(Tensor param, Tensor grad, int[] idx, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, float bias1, float bias2, float gradScale) {
+        CpuKernels.maskedAdamw(buf(param), off(param), buf(grad), off(grad), idx, buf(m), off(m), buf(v), off(v),
+                lr, beta1, beta2, eps, weightDecay, bias1, bias2, gradScale);
+    }
+
+    @Override
+    public void sampledMatmul(Tensor dY, Tensor x, int[] localIdx, Tensor dW, int tokens, int outDim, int inDim) {
+        CpuKernels.sampledMatmul(buf(dY), off(dY), buf(x), off(x), localIdx, buf(dW), off(dW), tokens, outDim, inDim);
+    }
 }

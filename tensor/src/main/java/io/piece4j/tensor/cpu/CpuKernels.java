@@ -392,15 +392,52 @@ public final class CpuKernels {
     /** AdamW as torch.optim.AdamW (decoupled weight decay, bias correction, eps outside the sqrt). */
     public static void adamw(Buf p, int po, Buf g, int go, Buf m, int mo, Buf v, int vo, int n, double lr, double beta1,
                              double beta2, double eps, double weightDecay, double bias1, double bias2) {
-        double sqrtBias2 = Math.sqrt(bias2);
+        for (int i = 0; i < n; i++) adamwAt(p, po + i, g.get(go + i), m, mo + i, v, vo + i, lr, beta1, beta2, eps, weightDecay, bias1, bias2);
+    }
+
+    /** One coordinate of AdamW; dense and masked AdamW share it, so a full mask gives the same bits. */
+    static void adamwAt(Buf p, int pi, double gi, Buf m, int mi, Buf v, int vi, double lr, double beta1, double beta2,
+                        double eps, double weightDecay, double bias1, double bias2) {
+        double decayed = p.get(pi) * (1.0 - lr * weightDecay);
+        double mNew = beta1 * m.get(mi) + (1.0 - beta1) * gi;
+        double vNew = beta2 * v.get(vi) + (1.0 - beta2) * gi * gi;
+        m.set(mi, mNew);
+        v.set(vi, vNew);
+        p.set(pi, decayed - lr / bias1 * m.get(mi) / (Math.sqrt(v.get(vi)) / Math.sqrt(bias2) + eps));
+    }
+
+    /** AdamW at coordinates idx[j] only, moments m[j], v[j]; the gradient is scaled by gradScale first. */
+    public static void maskedAdamw(Buf p, int po, Buf g, int go, int[] idx, Buf m, int mo, Buf v, int vo, double lr, double beta1,
+                                   double beta2, double eps, double weightDecay, double bias1, double bias2, double gradScale) {
+        for (int j = 0; j < idx.length; j++) {
+            double gi = gradScale == 1.0 ? g.get(go + idx[j]) : (float) (g.get(go + idx[j]) * gradScale);
+            adamwAt(p, po + idx[j], gi, m, mo + j, v, vo + j, lr, beta1, beta2, eps, weightDecay, bias1, bias2);
+        }
+    }
+
+    // ---------------------------------------------------------------- PIECE
+
+    public static void accumulateMoments(Buf g, int go, Buf sum, int so, Buf sumSq, int qo, int n) {
         for (int i = 0; i < n; i++) {
-            double gi = g.get(go + i);
-            double pi = p.get(po + i) * (1.0 - lr * weightDecay);
-            double mi = beta1 * m.get(mo + i) + (1.0 - beta1) * gi;
-            double vi = beta2 * v.get(vo + i) + (1.0 - beta2) * gi * gi;
-            m.set(mo + i, mi);
-            v.set(vo + i, vi);
-            p.set(po + i, pi - lr / bias1 * mi / (Math.sqrt(vi) / sqrtBias2 + eps));
+            double x = g.get(go + i);
+            sum.add(so + i, x);
+            sumSq.add(qo + i, x * x);
+        }
+    }
+
+    public static double sumOfSquaresAt(Buf x, int xo, int[] idx) {
+        double s = 0;
+        for (int i : idx) { double v = x.get(xo + i); s += v * v; }
+        return s;
+    }
+
+    /** dW[e] += sum_t dY[t][e / inDim] * x[t][e % inDim] for e in localIdx. */
+    public static void sampledMatmul(Buf dY, int yo, Buf x, int xo, int[] localIdx, Buf dW, int wo, int tokens, int outDim, int inDim) {
+        for (int e : localIdx) {
+            int r = e / inDim, c = e % inDim;
+            double s = 0;
+            for (int t = 0; t < tokens; t++) s += dY.get(yo + t * outDim + r) * x.get(xo + t * inDim + c);
+            dW.add(wo + e, s);
         }
     }
 }

@@ -156,4 +156,27 @@ public interface Backend extends AutoCloseable {
      */
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                float weightDecay, float bias1, float bias2);
+
+    // ---------------------------------------------------------------- PIECE
+
+    /** sum += g and sumSq += g * g over g.numel() elements: the importance accumulators G and H. */
+    void accumulateMoments(Tensor g, Tensor sum, Tensor sumSq);
+
+    /** Sum over j of x[idx[j]]^2, accumulated in double (the gradient norm over a mask). */
+    double sumOfSquaresAt(Tensor x, int[] idx);
+
+    /**
+     * AdamW on the coordinates idx[j] of param only, with moments m[j] and v[j] (k = idx.length long): the
+     * same arithmetic per coordinate as {@link #adamw}, on the gradient times gradScale (clipping).
+     * Every other coordinate of param is left untouched.
+     */
+    void maskedAdamw(Tensor param, Tensor grad, int[] idx, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                     float eps, float weightDecay, float bias1, float bias2, float gradScale);
+
+    /**
+     * The weight gradient of y = x W^T at chosen coordinates only (a sampled matrix product, cost k * tokens):
+     * dW[e] += sum_t dY[t][e / inDim] * x[t][e % inDim] for each e in localIdx, with dY (tokens, outDim),
+     * x (tokens, inDim) and dW (outDim, inDim).
+     */
+    void sampledMatmul(Tensor dY, Tensor x, int[] localIdx, Tensor dW, int tokens, int outDim, int inDim);
 }
