@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 
 /** `piece bench ...`: benchmarks that print a human summary and, with --json, one JSON object as the last line. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (JMH kernels and end-to-end runs).",
-        subcommands = {BenchCommand.Matmul.class})
+        subcommands = {BenchCommand.Matmul.class, GenerateBench.class, TrainBench.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {

@@ -1,0 +1,34 @@
+package io.piece4j.bench;
+
+import io.piece4j.nn.LlamaConfig;
+import io.piece4j.nn.model.LlamaModel;
+import io.piece4j.nn.model.ModelFiles;
+import io.piece4j.tensor.spi.Backend;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Named model shapes for benchmarks that need no file (weights are random and seeded). */
+final class BenchModels {
+    private BenchModels() {}
+
+    /** llama2.c's stories15M: dim 288, 6 layers, 6 heads, 6 KV heads, hidden 768, vocab 32000, seq 256. */
+    static LlamaConfig named(String name) {
+        return switch (name) {
+            case "stories15M" -> new LlamaConfig(288, 6, 6, 6, 48, 768, 32000, 256, 1e-5f, 10000f, true,
+                    LlamaConfig.RopeLayout.INTERLEAVED, null);
+            case "stories110M" -> new LlamaConfig(768, 12, 12, 12, 64, 2048, 32000, 1024, 1e-5f, 10000f, true,
+                    LlamaConfig.RopeLayout.INTERLEAVED, null);
+            default -> throw new IllegalArgumentException("unknown --config '" + name + "': expected stories15M or stories110M");
+        };
+    }
+
+    /** The model of --model FILE, or of --config NAME with N(0, 0.02^2) weights drawn from seed. */
+    static LlamaModel load(Path file, String config, Backend be, long seed) throws IOException {
+        if ((file == null) == (config == null)) throw new IllegalArgumentException("give exactly one of --model FILE or --config NAME");
+        if (file != null) return ModelFiles.load(file, be);
+        LlamaModel m = new LlamaModel(named(config), be);
+        m.initRandom(seed, 0.02f);
+        return m;
+    }
+}

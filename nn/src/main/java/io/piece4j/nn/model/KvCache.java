@@ -1,0 +1,75 @@
+package io.piece4j.nn.model;
+
+import io.piece4j.tensor.Autograd;
+import io.piece4j.tensor.Tensor;
+import io.piece4j.tensor.ops.Elementwise;
+import io.piece4j.tensor.ops.Embedding;
+import io.piece4j.tensor.ops.RmsNorm;
+import io.piece4j.tensor.ops.Rope;
+import io.piece4j.tensor.ops.SwiGlu;
+import io.piece4j.tensor.spi.Backend;
+
+import static io.piece4j.tensor.ops.MatMul.linear;
+
+/**
+ * Incremental decoding of one sequence: the keys and values of every position seen so far are kept per
+ * layer, so each new token costs one row of work instead of the whole prefix. Nothing is recorded for
+ * autograd.
+ */
+public final class KvCache {
+    private final LlamaModel model;
+    private final Tensor[] keys, values; // per layer (maxSeq, kvHeads * headDim)
+    private int length;
+
+    public KvCache(LlamaModel model) {
+        this.model = model;
+        var c = model.config();
+        int n = c.layers();
+        keys = new Tensor[n];
+        values = new Tensor[n];
+        for (int l = 0; l < n; l++) {
+            keys[l] = Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
+            values[l] = Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
+        }
+    }
+
+    /** Positions already in the cache. */
+    public int length() { return length; }
+
+    public void reset() { length = 0; }
+
+    /**
+     * Feeds tokens at positions length..length+n-1 (a whole prompt at once, or one token) and returns the
+     * logits (vocab) that predict the token after the last one.
+     */
+    public float[] forward(int... tokens) {
+        var c = model.config();
+        int n = tokens.length, pos = length;
+        if (n == 0) throw new IllegalArgumentException("no tokens to feed");
+        if (pos + n > c.maxSeqLen()) {
+            throw new IllegalArgumentException("position " + (pos + n) + " exceeds max_seq_len " + c.maxSeqLen());
+        }
+        int h = c.heads(), kv = c.kvHeads(), hd = c.headDim();
+        float eps = c.normEps();
+        Backend be = model.backend();
+        try (var s = Autograd.noGrad()) {
+            Tensor x = Embedding.lookup(model.tokEmbeddings(), tokens);                          // (n, C)
+            for (int l = 0; l < c.layers(); l++) {
+                LlamaModel.Block b = model.blocks().get(l);
+                Tensor nrm = RmsNorm.rmsnorm(x, b.attnNorm(), eps);                               // (n, C)
+                Tensor q = Rope.rope(linear(nrm, b.wq()).reshape(1, n, h, hd), model.ropeTable(), pos, model.ropeLayout());
+                Tensor k = Rope.rope(linear(nrm, b.wk()).reshape(1, n, kv, hd), model.ropeTable(), pos, model.ropeLayout());
+                keys[l].rowsNoGrad(pos, n).copyFrom(k);                                           // cache (maxSeq, KV*D)
+                values[l].rowsNoGrad(pos, n).copyFrom(linear(nrm, b.wv()));
+                Tensor att = Tensor.zeros(be, n, h * hd);                                          // (n, H*D)
+                be.attention(q, keys[l], values[l], att, null, 1, n, pos + n, c.maxSeqLen(), h, kv, hd);
+                x = Elementwise.add(x, linear(att, b.wo()));
+                Tensor m = RmsNorm.rmsnorm(x, b.mlpNorm(), eps);
+                x = Elementwise.add(x, linear(SwiGlu.swiglu(linear(m, b.wGate()), linear(m, b.wUp())), b.wDown()));
+            }
+            Tensor last = x.rowsNoGrad(n - 1, 1);                                                 // (1, C)
+            length += n;
+            return linear(RmsNorm.rmsnorm(last, model.finalNorm(), eps), model.outputHead()).toArray(); // (V)
+        }
+    }
+}
