@@ -165,4 +165,30 @@ class GoldenLlamaTest {
             assertTrue(acc.batches() == 2);
         }
     }
+
+    /**
+     * llama2.c .bin -> GGUF -> safetensors -> .bin (all f32): the parameters come back bit-identical (q/k rows
+     * permuted to half-split and back), and every intermediate file computes the PyTorch logits.
+     */
+    @org.junit.jupiter.api.Test
+    void conversionsBetweenFormatsPreserveTheModel() throws Exception {
+        Path tmp = java.nio.file.Files.createTempDirectory("convert");
+        Backend be = new io.piece4j.tensor.cpu.RefBackend();
+        LlamaModel original = ModelFiles.load(dir.resolve("model.bin"), be);
+        Path gguf = tmp.resolve("m.gguf"), st = tmp.resolve("st/model.safetensors"), bin = tmp.resolve("back.bin");
+        ModelFiles.save(original, gguf, ModelFiles.Format.GGUF, "f32", null);
+        LlamaModel fromGguf = ModelFiles.load(gguf, be);
+        ModelFiles.save(fromGguf, st, ModelFiles.Format.SAFETENSORS, "f32", null);
+        LlamaModel fromSt = ModelFiles.load(st, be);
+        assertEquals(LlamaConfig.RopeLayout.HALF_SPLIT, fromSt.config().ropeLayout());
+        ModelFiles.save(fromSt, bin, ModelFiles.Format.LLAMA2C, "f32", null);
+        LlamaModel back = ModelFiles.load(bin, be);
+        assertArrayEquals(original.parameters().toArray(), back.parameters().toArray(), "bin -> gguf -> safetensors -> bin must be exact");
+        for (LlamaModel m : List.of(fromGguf, fromSt, back)) {
+            try (var s = io.piece4j.tensor.Autograd.noGrad()) {
+                assertClose(m.config().ropeLayout() + " logits after conversion", expected.readFloats("logits"),
+                        m.forward(ints("tokens"), 2, 12).toArray(), 1e-5);
+            }
+        }
+    }
 }

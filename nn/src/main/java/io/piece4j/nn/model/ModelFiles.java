@@ -3,12 +3,22 @@ package io.piece4j.nn.model;
 import io.piece4j.nn.format.Checkpoint;
 import io.piece4j.nn.format.CheckpointFormatException;
 import io.piece4j.nn.format.CheckpointTensor;
+import io.piece4j.nn.format.ElementType;
+import io.piece4j.nn.format.GgufVocabulary;
+import io.piece4j.nn.format.GgufWriter;
+import io.piece4j.nn.format.Llama2cWriter;
+import io.piece4j.nn.format.NamedTensor;
+import io.piece4j.nn.format.SafetensorsFile;
+import io.piece4j.nn.format.SafetensorsWriter;
 import io.piece4j.tensor.Tensor;
 import io.piece4j.tensor.spi.Backend;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 
 /** Loads a model file of any supported format into a {@link LlamaModel} on a backend. */
 public final class ModelFiles {
@@ -43,5 +53,60 @@ public final class ModelFiles {
             }
         }
         return model;
+    }
+
+    /** The formats a model can be written in. */
+    public enum Format { SAFETENSORS, GGUF, LLAMA2C }
+
+    /** The format a file name implies: .safetensors, .gguf, .bin; or a folder (safetensors + config.json). */
+    public static Format formatOf(Path out) {
+        String n = out.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (n.endsWith(".safetensors")) return Format.SAFETENSORS;
+        if (n.endsWith(".gguf")) return Format.GGUF;
+        if (n.endsWith(".bin")) return Format.LLAMA2C;
+        throw new IllegalArgumentException(out + ": cannot tell the format from the name (expected .safetensors, .gguf or .bin, or give --to)");
+    }
+
+    /** Every parameter as a named host array, in the model's own RoPE layout. */
+    public static List<NamedTensor> tensors(LlamaModel model) {
+        List<NamedTensor> out = new ArrayList<>();
+        for (ParameterLayout.Entry e : model.layout().entries()) {
+            float[] data = model.parameters().rowsNoGrad((int) e.offset(), (int) e.numel()).toArray();
+            out.add(new NamedTensor(e.name(), e.shape(), data));
+        }
+        return out;
+    }
+
+    /**
+     * Writes the model (atomically: temporary file, then rename). elementType: "f32", "f16" or "bf16"
+     * (bf16 for safetensors only); vocabulary is embedded in GGUF when given. q/k rows are permuted when
+     * the target format's RoPE layout differs from the model's.
+     */
+    public static void save(LlamaModel model, Path out, Format format, String elementType, GgufVocabulary vocabulary) throws IOException {
+        List<NamedTensor> tensors = tensors(model);
+        String type = elementType.toLowerCase(Locale.ROOT);
+        switch (format) {
+            case SAFETENSORS -> {
+                SafetensorsFile.Dtype dtype = switch (type) {
+                    case "f32" -> SafetensorsFile.Dtype.F32;
+                    case "f16" -> SafetensorsFile.Dtype.F16;
+                    case "bf16" -> SafetensorsFile.Dtype.BF16;
+                    default -> throw new IllegalArgumentException("--type " + elementType + ": safetensors takes f32, f16 or bf16");
+                };
+                SafetensorsWriter.write(out, model.config(), tensors, dtype);
+            }
+            case GGUF -> {
+                ElementType t = switch (type) {
+                    case "f32" -> ElementType.F32;
+                    case "f16" -> ElementType.F16;
+                    default -> throw new IllegalArgumentException("--type " + elementType + ": GGUF is written as f32 or f16");
+                };
+                GgufWriter.write(out, model.config(), tensors, t, vocabulary);
+            }
+            case LLAMA2C -> {
+                if (!type.equals("f32")) throw new IllegalArgumentException("--type " + elementType + ": llama2.c files are written as f32");
+                Llama2cWriter.write(out, model.config(), tensors, 1);
+            }
+        }
     }
 }
