@@ -1,6 +1,7 @@
 package io.piece4j.bench;
 
 import io.piece4j.cli.CliExtension;
+import io.piece4j.cli.RunRecord;
 import io.piece4j.tensor.Backends;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -38,7 +39,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--layout", defaultValue = "nn", description = "nn, nt (B transposed) or tn (A transposed)") String layout;
         @Option(names = "--json", description = "print one JSON object as the last line of stdout") boolean json;
         @Option(names = "--forks", defaultValue = "1") int forks;
-        @Option(names = "--warmup", defaultValue = "3", description = "warm-up iterations of 1 s") int warmup;
+        @Option(names = "--warmup", defaultValue = "5", description = "warm-up iterations of 1 s") int warmup;
         @Option(names = "--iterations", defaultValue = "5", description = "measured iterations of 1 s") int iterations;
 
         @Override

@@ -1,5 +1,6 @@
 package io.piece4j.bench;
 
+import io.piece4j.cli.RunRecord;
 import io.piece4j.nn.generate.Sampler;
 import io.piece4j.nn.model.KvCache;
 import io.piece4j.nn.model.LlamaModel;

@@ -1,5 +1,6 @@
 package io.piece4j.bench;
 
+import io.piece4j.cli.RunRecord;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.optim.AdamW;
 import io.piece4j.nn.optim.GradientClipping;

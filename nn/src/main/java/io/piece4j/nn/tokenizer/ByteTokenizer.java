@@ -40,10 +40,10 @@ public final class ByteTokenizer implements Tokenizer {
         }
     }
 
-    /** One byte alone may be part of a multi-byte character; streaming callers should buffer (see decode). */
     @Override
-    public String decodeToken(int previous, int id) {
-        return decode(new int[] {id});
+    public byte[] tokenBytes(int previous, int id) {
+        check(id);
+        return id >= OFFSET ? new byte[] {(byte) (id - OFFSET)} : new byte[0];
     }
 
     private static void check(int id) {

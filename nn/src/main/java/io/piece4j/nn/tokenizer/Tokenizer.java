@@ -9,10 +9,11 @@ public interface Tokenizer {
     String decode(int[] ids);
 
     /**
-     * The text of one token as it continues a stream, given the token before it (llama2.c strips the
-     * leading space of the first piece after BOS).
+     * The UTF-8 bytes one token adds to a stream of text, given the token before it (llama2.c strips the
+     * leading space of the first piece after BOS). Bytes, not a String: a byte-fallback token may carry one
+     * byte of a multi-byte character, which the stream completes with the next tokens.
      */
-    String decodeToken(int previous, int id);
+    byte[] tokenBytes(int previous, int id);
 
     int bosId();
 

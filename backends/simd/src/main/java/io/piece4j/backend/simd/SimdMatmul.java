@@ -1,7 +1,6 @@
 package io.piece4j.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -213,7 +212,8 @@ public final class SimdMatmul {
             s3 = FloatVector.fromArray(S, x, xo + i + 3 * L).fma(FloatVector.fromArray(S, y, yo + i + 3 * L), s3);
         }
         for (; i + L <= len; i += L) s0 = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), s0);
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        // LaneMath.sum, not reduceLanes: the latter's order changes once the JIT compiles it
+        float s = LaneMath.sum(s0.add(s1).add(s2.add(s3)));
         for (; i < len; i++) s = Math.fma(x[xo + i], y[yo + i], s);
         return s;
     }

@@ -1,13 +1,13 @@
-package io.piece4j.bench;
+package io.piece4j.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The commit of the working tree, read from .git without running git; "unknown" outside a checkout. */
-final class GitCommit {
+public final class GitCommit {
     private GitCommit() {}
 
-    static String current() {
+    public static String current() {
         try {
             Path dir = Path.of("").toAbsolutePath();
             while (dir != null && !Files.isDirectory(dir.resolve(".git"))) dir = dir.getParent();

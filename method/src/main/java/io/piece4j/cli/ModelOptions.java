@@ -1,0 +1,49 @@
+package io.piece4j.cli;
+
+import io.piece4j.nn.format.Checkpoint;
+import io.piece4j.nn.model.LlamaModel;
+import io.piece4j.nn.model.ModelFiles;
+import io.piece4j.nn.tokenizer.ByteTokenizer;
+import io.piece4j.nn.tokenizer.Tokenizer;
+import io.piece4j.nn.tokenizer.Tokenizers;
+import io.piece4j.tensor.Backends;
+import io.piece4j.tensor.spi.Backend;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The options every command that runs a model shares: the model, its tokenizer, the backend. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, description = "llama2.c .bin, safetensors (file or folder) or GGUF") Path model;
+    @Option(names = "--tokenizer", description = "tokenizer.json, llama2.c tokenizer.bin, or 'byte'; default: embedded in or beside the model")
+    String tokenizer;
+    @Option(names = "--backend", description = "ref, simd, ... (default: best available; also -Dpiece.backend / PIECE_BACKEND)") String backend;
+    @Option(names = "--threads", defaultValue = "0", description = "worker threads (default: all cores)") int threads;
+
+    Backend backend() { return Backends.create(backend, threads); }
+
+    LlamaModel load(Backend be) throws IOException { return ModelFiles.load(model, be); }
+
+    /**
+     * --tokenizer FILE or 'byte'; otherwise GGUF's embedded vocabulary, or tokenizer.json / tokenizer.bin
+     * beside the model file.
+     */
+    Tokenizer tokenizer() throws IOException {
+        if (tokenizer != null) return tokenizer.equals("byte") ? new ByteTokenizer() : Tokenizers.load(Path.of(tokenizer));
+        try (Checkpoint c = Checkpoint.open(model)) {
+            if (c.vocabulary().isPresent()) {
+                var v = c.vocabulary().get();
+                return Tokenizers.fromGguf(v.model(), v.tokens(), v.scores(), v.tokenTypes(), v.merges(), v.bosId(), v.eosId());
+            }
+        }
+        Path folder = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
+        for (String name : new String[] {"tokenizer.json", "tokenizer.bin"}) {
+            Path f = folder.resolve(name);
+            if (Files.isRegularFile(f)) return Tokenizers.load(f);
+        }
+        throw new IllegalArgumentException(model + ": no tokenizer embedded in the model or beside it (tokenizer.json, tokenizer.bin);"
+                + " give --tokenizer FILE or --tokenizer byte");
+    }
+}
