@@ -1,82 +1,111 @@
 package io.piece4j.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
- * C (m, n) (+)= op(A) (m, k) @ op(B) (k, n) in float32, GotoBLAS style: B is packed in panels of KC rows
- * by NR columns, A in blocks of MC rows by KC, and a register-blocked micro-kernel keeps an MR x NR tile of
- * C in vector registers while it streams both packed panels. Packing absorbs the transposes, so all four
- * layouts run the same kernel. Skinny products (m below MR, as in token-by-token decoding) take a
- * dot-product or axpy path instead.
+ * C (m, n) (+)= op(A) (m, k) @ op(B) (k, n) in float32, GotoBLAS style. For each chunk of NC columns and
+ * each block of KC steps of k, B is packed into strips of NR columns (kc rows each, contiguous), every block
+ * of MC rows of A into slivers of MR rows, and a register-blocked micro-kernel keeps an MR x NR tile of C in
+ * vector registers while it streams one A sliver and one B strip. Packing absorbs the transposes, so all
+ * four layouts run the same kernel. Products with fewer than MR rows (token-by-token decoding) take a
+ * dot-product path (B stored transposed, the linear layer x W^T) or a row-axpy path instead.
  *
- * <p>Determinism: every element of C is a sum over p = 0..k-1 taken in the same order (KC blocks in
- * order, and within a block the same lane assignment), and threads split only over blocks of C, so the
- * result is bit-identical for any thread count.
+ * <p>Determinism: every C(i, j) is summed over p in a fixed order that depends only on k and the vector
+ * width: KC blocks in ascending order (the block size comes from k alone), each block a chain of fma from
+ * p = 0 up, added to C when the block ends. Threads split only over tiles of C, so the result is
+ * bit-identical for any thread count and any partition.
  */
 public final class SimdMatmul {
     private SimdMatmul() {}
 
     private static final VectorSpecies<Float> S = SimdSpecies.FLOAT;
     private static final int L = S.length();
-    /** Micro-tile: MR rows by NR = 2 vectors of columns (12 accumulators with 16 lanes). */
+    /** Micro-tile: MR rows by NR = 2 vectors of columns: 12 accumulators + 2 B vectors + 1 A broadcast fit
+     *  even the 16 registers of AVX2, and two fma per B load keep both fma pipes busy. */
     static final int MR = 6, NR = 2 * L;
-    private static final int KC = 256, MC = 72;
+    /** KC x NR B strip (32 KB with 16 lanes) stays in L1 while MC / MR A slivers pass over it; the MC x KC
+     *  A block (72 KB) stays in L2. NC bounds the packed B panel (KC x NC, 2 MB). */
+    private static final int KC = 256, MC = 12 * MR, NC = 2048;
+    /** Below this many columns per task the A block is repacked too often for the work it serves. */
+    private static final int MIN_STRIPS_PER_TASK = 4;
+    /** Column chunk of one skinny task: a few rows of C this wide stay in L1. */
+    private static final int SKINNY_COLS = 1024;
 
+    private static final VectorMask<Float>[] TAIL = tailMasks();
+
+    // packed panels, reused across calls: B by the calling thread (all workers read it), A by each worker
+    private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[KC * NC]);
     private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[MC * KC]);
 
+    /**
+     * C (m, n) = (accumulate ? C : 0) + op(A) (m, k) @ op(B) (k, n), row-major, with offsets.
+     * A is stored (m, k) if !transA else (k, m); B is stored (k, n) if !transB else (n, k).
+     */
     public static void matmul(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB,
                               float[] c, int cOff, int m, int n, int k, boolean accumulate, WorkerPool pool) {
         if (m == 0 || n == 0) return;
-        if (!accumulate) zero(c, cOff, m, n, pool);
-        if (k == 0) return;
-        if (m < MR) {
-            skinny(a, aOff, transA, b, bOff, transB, c, cOff, m, n, k, pool);
+        if (k == 0) {
+            if (!accumulate) Arrays.fill(c, cOff, cOff + m * n, 0f);
             return;
         }
-        int nStrips = (n + NR - 1) / NR;
-        float[] bPack = new float[KC * nStrips * NR];
-        int mBlocks = (m + MC - 1) / MC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = Math.min(KC, k - pc);
-            final int p0 = pc;
-            // pack B(p0 .. p0+kc, all columns) strip by strip: strip s holds kc rows of NR columns
-            pool.parallelFor(nStrips, s -> packB(b, bOff, transB, k, n, p0, kc, s, bPack));
-            // blocks of MC rows of C, each computed by one thread over every strip
-            int tiles = mBlocks;
-            pool.parallelFor(tiles, blk -> {
-                int i0 = blk * MC, mc = Math.min(MC, m - i0);
-                float[] aPack = A_PACK.get();
-                packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
-                for (int s = 0; s < nStrips; s++) {
-                    int j0 = s * NR, nr = Math.min(NR, n - j0);
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = Math.min(MR, mc - ir);
-                        kernel(aPack, ir * kc, bPack, s * KC * NR, kc, c, cOff + (i0 + ir) * n + j0, n, mr, nr);
+        if (m < MR) {
+            if (transB) skinnyDot(a, aOff, transA, b, bOff, c, cOff, m, n, k, accumulate, pool);
+            else skinnyAxpy(a, aOff, transA, b, bOff, c, cOff, m, n, k, accumulate, pool);
+            return;
+        }
+        // equal KC blocks from k alone (k = 288 gives 2 x 144, not 256 + 32): a short last block would
+        // spend as much on loading and storing C as on arithmetic
+        int kBlocks = ceilDiv(k, KC), kc0 = ceilDiv(k, kBlocks);
+        int mBlocks = ceilDiv(m, MC), mc0 = roundUp(ceilDiv(m, mBlocks), MR);
+        mBlocks = ceilDiv(m, mc0);
+        float[] bPack = B_PACK.get();
+        for (int j0 = 0; j0 < n; j0 += NC) {
+            int nc = Math.min(NC, n - j0), strips = ceilDiv(nc, NR);
+            // enough tasks to keep every thread busy to the end, but not so narrow that packing A dominates
+            int groups = Math.clamp(ceilDiv(3 * pool.threads(), mBlocks), 1, Math.max(1, strips / MIN_STRIPS_PER_TASK));
+            int stripsPerGroup = ceilDiv(strips, groups);
+            groups = ceilDiv(strips, stripsPerGroup);
+            final int jc = j0, tasksPerBlock = groups;
+            for (int kb = 0; kb < kBlocks; kb++) {
+                final int p0 = kb * kc0, kc = Math.min(kc0, k - p0);
+                final boolean overwrite = !accumulate && kb == 0;
+                pool.parallelFor(strips, s -> packB(b, bOff, transB, k, n, jc, nc, p0, kc, s, bPack));
+                pool.parallelFor(mBlocks * tasksPerBlock, task -> {
+                    int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
+                    int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
+                    float[] aPack = A_PACK.get();
+                    packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
+                    for (int s = s0; s < s1; s++) {
+                        int col = jc + s * NR, nr = Math.min(NR, n - col);
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            kernel(aPack, ir * kc, bPack, s * kc * NR, kc, c, cOff + (i0 + ir) * n + col, n,
+                                    Math.min(MR, mc - ir), nr, overwrite);
+                        }
                     }
-                }
-            });
+                });
+            }
         }
     }
 
-    private static void zero(float[] c, int cOff, int m, int n, WorkerPool pool) {
-        java.util.Arrays.fill(c, cOff, cOff + m * n, 0f);
-    }
-
-    /** Strip s of B rows p0..p0+kc: bPack[s*KC*NR + p*NR + j] = B(p0 + p, s*NR + j), zero past column n. */
-    private static void packB(float[] b, int bOff, boolean transB, int k, int n, int p0, int kc, int s, float[] bPack) {
-        int j0 = s * NR, nr = Math.min(NR, n - j0), base = s * KC * NR;
+    /** Strip s of the panel, B rows p0..p0+kc, columns jc + s*NR ..: bPack[s*kc*NR + p*NR + j], zero past n. */
+    private static void packB(float[] b, int bOff, boolean transB, int k, int n, int jc, int nc, int p0, int kc,
+                              int s, float[] bPack) {
+        int col = jc + s * NR, nr = Math.min(NR, jc + nc - col), base = s * kc * NR;
         if (!transB) {
             for (int p = 0; p < kc; p++) {
-                int src = bOff + (p0 + p) * n + j0, dst = base + p * NR;
+                int src = bOff + (p0 + p) * n + col, dst = base + p * NR;
                 System.arraycopy(b, src, bPack, dst, nr);
-                for (int j = nr; j < NR; j++) bPack[dst + j] = 0f;
+                if (nr < NR) Arrays.fill(bPack, dst + nr, dst + NR, 0f);
             }
         } else {
             // B stored (n, k): column j of op(B) is row j of b, contiguous in p
             for (int j = 0; j < NR; j++) {
                 if (j < nr) {
-                    int src = bOff + (j0 + j) * k + p0;
+                    int src = bOff + (col + j) * k + p0;
                     for (int p = 0; p < kc; p++) bPack[base + p * NR + j] = b[src + p];
                 } else {
                     for (int p = 0; p < kc; p++) bPack[base + p * NR + j] = 0f;
@@ -86,7 +115,8 @@ public final class SimdMatmul {
     }
 
     /** Rows i0..i0+mc of op(A), columns p0..p0+kc, as MR-row slivers: aPack[ir*kc + p*MR + r] = A(i0+ir+r, p0+p). */
-    private static void packA(float[] a, int aOff, boolean transA, int m, int k, int i0, int mc, int p0, int kc, float[] aPack) {
+    private static void packA(float[] a, int aOff, boolean transA, int m, int k, int i0, int mc, int p0, int kc,
+                              float[] aPack) {
         for (int ir = 0; ir < mc; ir += MR) {
             int mr = Math.min(MR, mc - ir), base = ir * kc;
             if (!transA) {
@@ -99,7 +129,7 @@ public final class SimdMatmul {
                     }
                 }
             } else {
-                // A stored (k, m): row p holds A(., p) contiguous in i
+                // A stored (k, m): row p holds column p of op(A), contiguous in i
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (p0 + p) * m + i0 + ir, dst = base + p * MR;
                     for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + r];
@@ -109,8 +139,12 @@ public final class SimdMatmul {
         }
     }
 
-    /** C tile (mr x nr at c[cOff], row stride n) += A sliver (MR x kc) @ B strip (kc x NR). */
-    private static void kernel(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] c, int cOff, int n, int mr, int nr) {
+    /**
+     * C tile (mr x nr at c[cOff], row stride n) (+)= A sliver (MR x kc) @ B strip (kc x NR). Padding rows
+     * and columns of the packs are zero; they are computed and not stored.
+     */
+    private static void kernel(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] c, int cOff,
+                               int n, int mr, int nr, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -134,71 +168,116 @@ public final class SimdMatmul {
             FloatVector a5 = FloatVector.broadcast(S, aPack[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        if (mr == MR && nr == NR) {
-            store(c, cOff, c00, c01);
-            store(c, cOff + n, c10, c11);
-            store(c, cOff + 2 * n, c20, c21);
-            store(c, cOff + 3 * n, c30, c31);
-            store(c, cOff + 4 * n, c40, c41);
-            store(c, cOff + 5 * n, c50, c51);
-        } else {
-            // an edge tile: spill to a scratch tile, add the valid part (vectors stay in registers above)
-            float[] tile = new float[MR * NR];
-            c00.intoArray(tile, 0); c01.intoArray(tile, L);
-            c10.intoArray(tile, NR); c11.intoArray(tile, NR + L);
-            c20.intoArray(tile, 2 * NR); c21.intoArray(tile, 2 * NR + L);
-            c30.intoArray(tile, 3 * NR); c31.intoArray(tile, 3 * NR + L);
-            c40.intoArray(tile, 4 * NR); c41.intoArray(tile, 4 * NR + L);
-            c50.intoArray(tile, 5 * NR); c51.intoArray(tile, 5 * NR + L);
-            for (int r = 0; r < mr; r++) for (int j = 0; j < nr; j++) c[cOff + r * n + j] += tile[r * NR + j];
-        }
+        storeRow(c, cOff, c00, c01, nr, overwrite);
+        if (mr > 1) storeRow(c, cOff + n, c10, c11, nr, overwrite);
+        if (mr > 2) storeRow(c, cOff + 2 * n, c20, c21, nr, overwrite);
+        if (mr > 3) storeRow(c, cOff + 3 * n, c30, c31, nr, overwrite);
+        if (mr > 4) storeRow(c, cOff + 4 * n, c40, c41, nr, overwrite);
+        if (mr > 5) storeRow(c, cOff + 5 * n, c50, c51, nr, overwrite);
     }
 
-    private static void store(float[] c, int off, FloatVector v0, FloatVector v1) {
-        FloatVector.fromArray(S, c, off).add(v0).intoArray(c, off);
-        FloatVector.fromArray(S, c, off + L).add(v1).intoArray(c, off + L);
+    /** The first nr of the 2L columns v0 | v1 into (overwrite) or onto C row c[off ..]; masked at an edge. */
+    private static void storeRow(float[] c, int off, FloatVector v0, FloatVector v1, int nr, boolean overwrite) {
+        if (nr == NR) {
+            if (!overwrite) {
+                v0 = v0.add(FloatVector.fromArray(S, c, off));
+                v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+            }
+            v0.intoArray(c, off);
+            v1.intoArray(c, off + L);
+        } else {
+            VectorMask<Float> m0 = TAIL[Math.min(nr, L)], m1 = TAIL[Math.max(nr - L, 0)];
+            if (!overwrite) {
+                v0 = v0.add(FloatVector.fromArray(S, c, off, m0));
+                v1 = v1.add(FloatVector.fromArray(S, c, off + L, m1));
+            }
+            v0.intoArray(c, off, m0);
+            v1.intoArray(c, off + L, m1);
+        }
     }
 
     // ---------------------------------------------------------------- skinny products (m < MR)
 
     /**
-     * Few rows of C. With B stored (n, k) (the linear layer x W^T), each C(i, j) is a dot product of two
-     * contiguous rows; otherwise each row of C accumulates rows of B scaled by A(i, p) (axpy). Threads split
-     * over blocks of columns of C.
+     * B stored (n, k), the linear layer x W^T: C(i, j) is a dot product of two contiguous rows. Tasks take
+     * blocks of columns; a row of B is read once for all m rows of A.
      */
-    private static void skinny(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB,
-                               float[] c, int cOff, int m, int n, int k, WorkerPool pool) {
-        float[] rowA = new float[m * k]; // (m, k) op(A) rows made contiguous
-        for (int i = 0; i < m; i++)
-            for (int p = 0; p < k; p++) rowA[i * k + p] = transA ? a[aOff + p * m + i] : a[aOff + i * k + p];
-        int block = 64;
-        int blocks = (n + block - 1) / block;
-        if (transB) {
-            pool.parallelFor(blocks, blk -> {
-                int j1 = Math.min(n, (blk + 1) * block);
-                for (int j = blk * block; j < j1; j++)
-                    for (int i = 0; i < m; i++) c[cOff + i * n + j] += dot(rowA, i * k, b, bOff + j * k, k);
-            });
-        } else {
-            int wide = 256;
-            int wideBlocks = (n + wide - 1) / wide;
-            pool.parallelFor(wideBlocks, blk -> {
-                int j0 = blk * wide, j1 = Math.min(n, j0 + wide);
+    private static void skinnyDot(float[] a, int aOff, boolean transA, float[] b, int bOff, float[] c, int cOff,
+                                  int m, int n, int k, boolean accumulate, WorkerPool pool) {
+        float[] rows = opARows(a, aOff, transA, m, k);
+        int rowsOff = rows == a ? aOff : 0;
+        int block = Math.clamp(ceilDiv(n, 4 * pool.threads()), 1, 256);
+        pool.parallelFor(ceilDiv(n, block), blk -> {
+            int j1 = Math.min(n, (blk + 1) * block);
+            for (int j = blk * block; j < j1; j++) {
                 for (int i = 0; i < m; i++) {
-                    int ci = cOff + i * n;
-                    for (int p = 0; p < k; p++) {
-                        float av = rowA[i * k + p];
-                        int bi = bOff + p * n;
-                        int j = j0;
-                        for (; j + L <= j1; j += L) {
-                            FloatVector.fromArray(S, b, bi + j).fma(FloatVector.broadcast(S, av), FloatVector.fromArray(S, c, ci + j))
-                                    .intoArray(c, ci + j);
-                        }
-                        for (; j < j1; j++) c[ci + j] = Math.fma(av, b[bi + j], c[ci + j]);
+                    float v = dot(rows, rowsOff + i * k, b, bOff + j * k, k);
+                    int ci = cOff + i * n + j;
+                    c[ci] = accumulate ? c[ci] + v : v;
+                }
+            }
+        });
+    }
+
+    /**
+     * B stored (k, n): row i of C accumulates the rows of B scaled by A(i, p), p ascending, as one fma chain
+     * per element (vector lanes and the scalar tail alike). Tasks take chunks of columns; four rows of B
+     * go into each load and store of C.
+     */
+    private static void skinnyAxpy(float[] a, int aOff, boolean transA, float[] b, int bOff, float[] c, int cOff,
+                                   int m, int n, int k, boolean accumulate, WorkerPool pool) {
+        float[] rows = opARows(a, aOff, transA, m, k);
+        int rowsOff = rows == a ? aOff : 0;
+        int width = Math.clamp(roundUp(ceilDiv(n, 2 * pool.threads()), L), L, SKINNY_COLS);
+        pool.parallelFor(ceilDiv(n, width), chunk -> {
+            int j0 = chunk * width, j1 = Math.min(n, j0 + width), vEnd = j0 + S.loopBound(j1 - j0);
+            if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * n + j0, cOff + i * n + j1, 0f);
+            int p = 0;
+            for (; p + 4 <= k; p += 4) {
+                int b0 = bOff + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+                for (int i = 0; i < m; i++) {
+                    int ai = rowsOff + i * k + p, ci = cOff + i * n;
+                    float a0 = rows[ai], a1 = rows[ai + 1], a2 = rows[ai + 2], a3 = rows[ai + 3];
+                    FloatVector va0 = FloatVector.broadcast(S, a0), va1 = FloatVector.broadcast(S, a1);
+                    FloatVector va2 = FloatVector.broadcast(S, a2), va3 = FloatVector.broadcast(S, a3);
+                    int j = j0;
+                    for (; j < vEnd; j += L) {
+                        FloatVector acc = FloatVector.fromArray(S, c, ci + j);
+                        acc = va0.fma(FloatVector.fromArray(S, b, b0 + j), acc);
+                        acc = va1.fma(FloatVector.fromArray(S, b, b1 + j), acc);
+                        acc = va2.fma(FloatVector.fromArray(S, b, b2 + j), acc);
+                        acc = va3.fma(FloatVector.fromArray(S, b, b3 + j), acc);
+                        acc.intoArray(c, ci + j);
+                    }
+                    for (; j < j1; j++) {
+                        float acc = c[ci + j];
+                        acc = Math.fma(a0, b[b0 + j], acc);
+                        acc = Math.fma(a1, b[b1 + j], acc);
+                        acc = Math.fma(a2, b[b2 + j], acc);
+                        c[ci + j] = Math.fma(a3, b[b3 + j], acc);
                     }
                 }
-            });
-        }
+            }
+            for (; p < k; p++) {
+                int bp = bOff + p * n;
+                for (int i = 0; i < m; i++) {
+                    float ap = rows[rowsOff + i * k + p];
+                    FloatVector va = FloatVector.broadcast(S, ap);
+                    int ci = cOff + i * n, j = j0;
+                    for (; j < vEnd; j += L)
+                        va.fma(FloatVector.fromArray(S, b, bp + j), FloatVector.fromArray(S, c, ci + j)).intoArray(c, ci + j);
+                    for (; j < j1; j++) c[ci + j] = Math.fma(ap, b[bp + j], c[ci + j]);
+                }
+            }
+        });
+    }
+
+    /** op(A) (m, k) with contiguous rows: A itself unless it is stored transposed with more than one row. */
+    private static float[] opARows(float[] a, int aOff, boolean transA, int m, int k) {
+        if (!transA || m == 1) return a; // a (k, 1) column is already a contiguous row
+        float[] rows = new float[m * k];
+        for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) rows[i * k + p] = a[aOff + p * m + i];
+        return rows;
     }
 
     /** Dot product with four vector accumulators combined in a fixed order, then a scalar tail. */
@@ -217,4 +296,16 @@ public final class SimdMatmul {
         for (; i < len; i++) s = Math.fma(x[xo + i], y[yo + i], s);
         return s;
     }
+
+    /** TAIL[t] selects the first t lanes, t = 0..L. */
+    @SuppressWarnings({"unchecked", "rawtypes"}) // no generic arrays in Java
+    private static VectorMask<Float>[] tailMasks() {
+        VectorMask<Float>[] masks = new VectorMask[L + 1];
+        for (int t = 0; t <= L; t++) masks[t] = S.indexInRange(0, t);
+        return masks;
+    }
+
+    private static int ceilDiv(int x, int y) { return (x + y - 1) / y; }
+
+    private static int roundUp(int x, int multiple) { return ceilDiv(x, multiple) * multiple; }
 }
