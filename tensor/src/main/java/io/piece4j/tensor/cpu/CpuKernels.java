@@ -431,12 +431,29 @@ public final class CpuKernels {
         return s;
     }
 
-    /** dW[e] += sum_t dY[t][e / inDim] * x[t][e % inDim] for e in localIdx. */
+    /**
+     * dW[e] += sum_t dY[t][e / inDim] * x[t][e % inDim] for e in localIdx. The rows of dY and columns of x
+     * that the indices touch are first copied out as contiguous (tokens) vectors, so each coordinate is one
+     * sequential dot product instead of two strided walks over the whole batch.
+     */
     public static void sampledMatmul(Buf dY, int yo, Buf x, int xo, int[] localIdx, Buf dW, int wo, int tokens, int outDim, int inDim) {
+        int[] rowSlot = new int[outDim], colSlot = new int[inDim];
+        java.util.Arrays.fill(rowSlot, -1);
+        java.util.Arrays.fill(colSlot, -1);
+        int rows = 0, cols = 0;
         for (int e : localIdx) {
-            int r = e / inDim, c = e % inDim;
+            if (rowSlot[e / inDim] < 0) rowSlot[e / inDim] = rows++;
+            if (colSlot[e % inDim] < 0) colSlot[e % inDim] = cols++;
+        }
+        double[] dyT = new double[rows * tokens], xT = new double[cols * tokens]; // (rows, T), (cols, T)
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < outDim; r++) if (rowSlot[r] >= 0) dyT[rowSlot[r] * tokens + t] = dY.get(yo + t * outDim + r);
+            for (int c = 0; c < inDim; c++) if (colSlot[c] >= 0) xT[colSlot[c] * tokens + t] = x.get(xo + t * inDim + c);
+        }
+        for (int e : localIdx) {
+            int a = rowSlot[e / inDim] * tokens, b = colSlot[e % inDim] * tokens;
             double s = 0;
-            for (int t = 0; t < tokens; t++) s += dY.get(yo + t * outDim + r) * x.get(xo + t * inDim + c);
+            for (int t = 0; t < tokens; t++) s += dyT[a + t] * xT[b + t];
             dW.add(wo + e, s);
         }
     }

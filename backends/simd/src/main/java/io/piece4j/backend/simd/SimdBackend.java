@@ -293,4 +293,9 @@ public final class SimdBackend extends CpuBackend {
         SimdElementwise.maskedAdamw(f(param), off(param), f(grad), off(grad), idx, f(m), off(m), f(v), off(v),
                 decay, step, rsqrtBias2, beta1, beta2, eps, gradScale);
     }
+
+    @Override
+    public void sampledMatmul(Tensor dY, Tensor x, int[] localIdx, Tensor dW, int tokens, int outDim, int inDim) {
+        SimdSampledMatmul.run(f(dY), off(dY), f(x), off(x), localIdx, f(dW), off(dW), tokens, outDim, inDim, pool);
+    }
 }
