@@ -6,8 +6,8 @@ settings Llama 2 uses (byte fallback, identity normalisation, dummy prefix, spac
   spm-tiny.model           the SentencePiece model (for reference)
   spm-tiny.tokenizer.bin   the same vocabulary in llama2.c's tokenizer.bin format ("▁" written as " ")
   spm-tiny.tokenizer.json  a Hugging Face tokenizer.json (Llama 2 layout; merges derived from the scores)
-  spm-tiny.golden.tsv      test string <TAB> ids that sentencepiece's own encoder gives (no BOS/EOS)
-Run from anywhere: /usr/bin/python3 nn/src/test/resources/tokenizer/make_tokenizer_golden.py
+  spm-tiny.golden.json     [{"text": ..., "ids": [...]}]: what sentencepiece's own encoder gives (no BOS/EOS)
+Run by make_tokenizer_golden.sh, or alone: /usr/bin/python3 nn/src/test/resources/tokenizer/make_tokenizer_golden.py
 """
 import json, os, struct
 import sentencepiece as spm
@@ -30,6 +30,8 @@ TESTS = [
     "emoji 🙂 and 👩‍💻 together",
     "def f(x):\n\treturn x + 1",
     "unseen: Ωμέγα ✓",
+    " leading space, trailing space ",
+    "three   spaces\n\nnew lines",
 ]
 
 def main():
@@ -38,7 +40,7 @@ def main():
         f.write(CORPUS)
     prefix = os.path.join(HERE, "spm-tiny")
     spm.SentencePieceTrainer.train(
-        input=corpus, model_prefix=prefix, model_type="bpe", vocab_size=400, byte_fallback=True,
+        input=corpus, model_prefix=prefix, model_type="bpe", vocab_size=700, byte_fallback=True,
         character_coverage=0.9995, normalization_rule_name="identity", add_dummy_prefix=True,
         remove_extra_whitespaces=False, split_digits=True, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
         num_threads=1, minloglevel=2)
@@ -85,10 +87,12 @@ def main():
     with open(prefix + ".tokenizer.json", "w", encoding="utf-8") as f:
         json.dump(tj, f, ensure_ascii=False, indent=1, sort_keys=False)
 
-    with open(prefix + ".golden.tsv", "w", encoding="utf-8") as f:
-        for t in TESTS:
-            ids = sp.encode(t)
-            assert sp.decode(ids) == t, (t, sp.decode(ids))
-            f.write(json.dumps(t, ensure_ascii=False) + "\t" + " ".join(map(str, ids)) + "\n")
+    golden = []
+    for t in TESTS:
+        ids = sp.encode(t)
+        assert sp.decode(ids) == t, (t, sp.decode(ids))
+        golden.append(json.dumps({"text": t, "ids": ids}, ensure_ascii=False, separators=(",", ":")))
+    with open(prefix + ".golden.json", "w", encoding="utf-8") as f:
+        f.write("[\n " + ",\n ".join(golden) + "\n]\n")
 
 main()

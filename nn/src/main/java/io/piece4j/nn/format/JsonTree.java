@@ -24,7 +24,7 @@ import java.util.Map;
  * {@code BigInteger} past 64 bits), other numbers {@code Double}, then {@code String}, {@code Boolean} and null.
  * The small files it is used for (config.json, a safetensors header, a shard index) make a tree the clearest shape.
  */
-public final class JsonTree {
+final class JsonTree {
     private static final int MAX_DEPTH = 64;
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -33,7 +33,7 @@ public final class JsonTree {
     private JsonTree() {}
 
     /** Parses strict UTF-8 JSON; anything malformed is a CheckpointFormatException naming {@code what} (the part of the file holding the JSON, "" for all of it). */
-    public static Object parse(byte[] utf8, Path file, String what) throws CheckpointFormatException {
+    static Object parse(byte[] utf8, Path file, String what) throws CheckpointFormatException {
         String where = what.isEmpty() ? "" : what + ": ";
         String text;
         try {

@@ -3,157 +3,183 @@ package io.piece4j.nn.tokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Byte-level BPE as GPT-2 and Llama 3 use it: special tokens are matched first; the rest is split by a
- * regular expression into words; each word's UTF-8 bytes are written as printable characters (GPT-2's
- * byte-to-unicode table) and merged by rank, lowest first, while the pair is in the merge list.
+ * Byte-level BPE as GPT-2 and Llama 3 use it.
+ *
+ * <p>Encoding: added tokens (such as {@code <|begin_of_text|>}) are found first, longest match at each
+ * position, and become their ids; the text between them is split into words by a regular expression
+ * (GPT-2's or Llama 3's pattern, or the one a tokenizer.json gives); each word's UTF-8 bytes start as
+ * single-byte tokens and merge by rank ({@link PairMerges}). With {@code ignoreMerges} (Llama 3, and
+ * tiktoken always) a word that is itself a token is taken whole.
+ *
+ * <p>Decoding: tokens are written in GPT-2's byte alphabet ({@link ByteLevelAlphabet}) and become their
+ * bytes; special tokens decode to nothing, other added tokens to their text.
  */
 public final class ByteLevelBpeTokenizer implements Tokenizer {
     /** GPT-2's split pattern. */
-    public static final String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    public static final String GPT2_PATTERN =
+            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+    /** Llama 3's split pattern (also cl100k's): case-insensitive contractions, digits in runs of at most three. */
+    public static final String LLAMA3_PATTERN =
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-    private final String[] tokens;
-    private final Map<String, Integer> ids = new HashMap<>();
-    private final Map<String, Integer> ranks;
+    private final String[] tokens;             // (vocab) token strings, in the byte alphabet except added tokens
+    private final byte[][] bytesOfId;          // (vocab) what each token decodes to; empty for special tokens
+    private final Map<String, Integer> idOf = new HashMap<>();
+    private final int[] idOfByte = new int[256];
+    private final PairMerges merges;
     private final Pattern split;
-    private final Pattern specials;        // null when there are none
-    private final Map<String, Integer> specialIds;
-    private final boolean[] isSpecial;
+    private final boolean ignoreMerges;
+    private final Map<Character, List<String>> addedByFirstChar = new HashMap<>(); // longest first
+    private final Map<String, Integer> addedIds;
     private final int bos, eos;
-    private final String kind;
+    private final String source;
 
-    private static final char[] BYTE_TO_CHAR = new char[256];
-    private static final Map<Character, Integer> CHAR_TO_BYTE = new HashMap<>();
-
-    static {
-        // printable bytes map to themselves; the others to code points from 256 upwards, in byte order
-        int extra = 0;
-        for (int b = 0; b < 256; b++) {
-            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            char c = printable ? (char) b : (char) (256 + extra++);
-            BYTE_TO_CHAR[b] = c;
-            CHAR_TO_BYTE.put(c, b);
-        }
-    }
-
-    public ByteLevelBpeTokenizer(String[] tokens, Map<String, Integer> ranks, String splitPattern, Map<String, Integer> specialTokens,
-                                 int bos, int eos, String kind) {
+    /**
+     * @param tokens       token of each id; ordinary tokens in the byte alphabet, covering all 256 bytes
+     * @param merges       the merge rules over ids
+     * @param splitPattern the regex words are cut by (Java syntax; \s is taken as Unicode white space)
+     * @param ignoreMerges take a word that is a token whole, before merging
+     * @param added        added tokens (content -> id), matched in the text before splitting
+     * @param special      per id: decodes to nothing (BOS, EOS and other special added tokens)
+     * @param bos          BOS id, or -1 if there is none
+     * @param eos          EOS id, or -1
+     * @param source       where the vocabulary came from, for {@link #describe()}
+     * @throws IllegalArgumentException if an ordinary token is not in the byte alphabet or a byte has no token
+     */
+    ByteLevelBpeTokenizer(String[] tokens, PairMerges merges, String splitPattern, boolean ignoreMerges,
+                          Map<String, Integer> added, boolean[] special, int bos, int eos, String source) {
         this.tokens = tokens.clone();
-        for (int i = 0; i < tokens.length; i++) ids.putIfAbsent(tokens[i], i);
-        this.ranks = ranks;
-        this.split = Pattern.compile(splitPattern);
-        this.specialIds = Map.copyOf(specialTokens);
-        this.isSpecial = new boolean[tokens.length];
-        for (int id : specialTokens.values()) if (id >= 0 && id < tokens.length) isSpecial[id] = true;
-        if (specialTokens.isEmpty()) {
-            this.specials = null;
-        } else {
-            List<String> sorted = new ArrayList<>(specialTokens.keySet());
-            sorted.sort((a, b) -> b.length() - a.length()); // longest first
-            this.specials = Pattern.compile(String.join("|", sorted.stream().map(Pattern::quote).toList()));
-        }
+        this.merges = merges;
+        // Rust's and Python's regex engines, which these patterns were written for, read \s as Unicode white space
+        this.split = Pattern.compile(splitPattern, Pattern.UNICODE_CHARACTER_CLASS);
+        this.ignoreMerges = ignoreMerges;
+        this.addedIds = Map.copyOf(added);
         this.bos = bos;
         this.eos = eos;
-        this.kind = kind;
+        this.source = source;
+        this.bytesOfId = new byte[tokens.length][];
+        Arrays.fill(idOfByte, -1);
+        for (int id = 0; id < tokens.length; id++) {
+            String t = tokens[id];
+            if (special[id]) {
+                bytesOfId[id] = new byte[0];
+            } else if (added.containsKey(t) && added.get(t) == id) {
+                bytesOfId[id] = t.getBytes(StandardCharsets.UTF_8);
+            } else {
+                bytesOfId[id] = ByteLevelAlphabet.decode(t);
+                if (bytesOfId[id] == null || t.isEmpty()) {
+                    throw new IllegalArgumentException("token " + id + " '" + t + "' is not written in the byte-level alphabet");
+                }
+                idOf.putIfAbsent(t, id);
+                if (t.length() == 1 && idOfByte[bytesOfId[id][0] & 0xFF] < 0) idOfByte[bytesOfId[id][0] & 0xFF] = id;
+            }
+        }
+        for (int b = 0; b < 256; b++) {
+            if (idOfByte[b] < 0) throw new IllegalArgumentException("byte 0x" + Integer.toHexString(b) + " (" + ByteLevelAlphabet.charOf(b) + ") has no token");
+        }
+        for (String content : added.keySet()) {
+            if (!content.isEmpty()) addedByFirstChar.computeIfAbsent(content.charAt(0), c -> new ArrayList<>()).add(content);
+        }
+        for (List<String> l : addedByFirstChar.values()) l.sort((a, b) -> b.length() - a.length());
     }
 
     @Override
     public int[] encode(String text, boolean addBos, boolean addEos) {
-        List<Integer> out = new ArrayList<>();
-        if (addBos) out.add(bos);
-        int pos = 0;
-        if (specials != null) {
-            Matcher m = specials.matcher(text);
-            while (m.find()) {
-                encodeOrdinary(text.substring(pos, m.start()), out);
-                out.add(specialIds.get(m.group()));
-                pos = m.end();
+        IntList out = new IntList();
+        if (addBos) out.add(special(bos, "BOS"));
+        int start = 0; // start of the ordinary text not yet encoded
+        for (int i = 0; i < text.length(); i++) {
+            List<String> candidates = addedByFirstChar.get(text.charAt(i));
+            if (candidates == null) continue;
+            for (String c : candidates) {
+                if (text.startsWith(c, i)) {
+                    encodeOrdinary(text.substring(start, i), out);
+                    out.add(addedIds.get(c));
+                    i += c.length() - 1;
+                    start = i + 1;
+                    break;
+                }
             }
         }
-        encodeOrdinary(text.substring(pos), out);
-        if (addEos) out.add(eos);
-        return out.stream().mapToInt(Integer::intValue).toArray();
+        encodeOrdinary(text.substring(start), out);
+        if (addEos) out.add(special(eos, "EOS"));
+        return out.toArray();
     }
 
-    private void encodeOrdinary(String text, List<Integer> out) {
+    private void encodeOrdinary(String text, IntList out) {
         Matcher m = split.matcher(text);
         while (m.find()) {
             byte[] bytes = m.group().getBytes(StandardCharsets.UTF_8);
-            String[] sym = new String[bytes.length];
-            for (int i = 0; i < bytes.length; i++) sym[i] = String.valueOf(BYTE_TO_CHAR[bytes[i] & 0xFF]);
-            for (String piece : merge(sym)) {
-                Integer id = ids.get(piece);
-                if (id == null) throw new IllegalStateException("byte-level piece '" + piece + "' is not in the vocabulary");
-                out.add(id);
+            if (ignoreMerges) {
+                Integer whole = idOf.get(ByteLevelAlphabet.encode(bytes));
+                if (whole != null) {
+                    out.add(whole);
+                    continue;
+                }
             }
+            int[] sym = new int[bytes.length]; // (bytes of the word) token ids, merged in place
+            for (int i = 0; i < bytes.length; i++) sym[i] = idOfByte[bytes[i] & 0xFF];
+            int n = merges.apply(sym, 0, sym.length);
+            for (int i = 0; i < n; i++) out.add(sym[i]);
         }
     }
 
-    private record Pair(int left, String a, String b, int rank) {}
-
-    /** Merges the symbols of one word by rank, lowest first, leftmost on ties. */
-    private List<String> merge(String[] sym) {
-        int n = sym.length;
-        int[] next = new int[n], prev = new int[n];
-        for (int i = 0; i < n; i++) { next[i] = i + 1 < n ? i + 1 : -1; prev[i] = i - 1; }
-        PriorityQueue<Pair> queue = new PriorityQueue<>((x, y) -> x.rank != y.rank ? Integer.compare(x.rank, y.rank) : Integer.compare(x.left, y.left));
-        for (int i = 0; i + 1 < n; i++) offer(queue, sym, i, i + 1);
-        boolean[] dead = new boolean[n];
-        while (!queue.isEmpty()) {
-            Pair p = queue.poll();
-            int l = p.left, r = next[l];
-            if (dead[l] || r < 0 || !sym[l].equals(p.a) || !sym[r].equals(p.b)) continue;
-            sym[l] = p.a + p.b;
-            dead[r] = true;
-            next[l] = next[r];
-            if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) offer(queue, sym, prev[l], l);
-            if (next[l] >= 0) offer(queue, sym, l, next[l]);
-        }
-        List<String> out = new ArrayList<>();
-        for (int i = 0; i >= 0 && i < n; i = next[i]) out.add(sym[i]);
-        return out;
-    }
-
-    private void offer(PriorityQueue<Pair> queue, String[] sym, int l, int r) {
-        Integer rank = ranks.get(sym[l] + " " + sym[r]);
-        if (rank != null) queue.add(new Pair(l, sym[l], sym[r], rank));
+    private int special(int id, String name) {
+        if (id < 0) throw new IllegalStateException(describe() + " has no " + name + " token");
+        return id;
     }
 
     private byte[] bytesOf(int id) {
-        if (id < 0 || id >= tokens.length) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + tokens.length);
-        if (isSpecial[id]) return new byte[0];
-        String t = tokens[id];
-        byte[] b = new byte[t.length()];
-        for (int i = 0; i < t.length(); i++) {
-            Integer v = CHAR_TO_BYTE.get(t.charAt(i));
-            b[i] = (byte) (v == null ? '?' : v);
+        if (id < 0 || id >= tokens.length) {
+            throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + tokens.length + " tokens");
         }
-        return b;
+        return bytesOfId[id];
     }
 
     @Override
-    public String decode(int[] idsToDecode) {
+    public String decode(int[] ids) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int id : idsToDecode) out.writeBytes(bytesOf(id));
+        for (int id : ids) out.writeBytes(bytesOf(id));
         return new String(out.toByteArray(), StandardCharsets.UTF_8);
     }
 
     @Override
-    public byte[] tokenBytes(int previous, int id) { return bytesOf(id); }
+    public byte[] tokenBytes(int previous, int id) { return bytesOf(id).clone(); }
+
+    /** The token of an id as the vocabulary writes it. */
+    public String token(int id) {
+        bytesOf(id); // range check
+        return tokens[id];
+    }
 
     @Override public int bosId() { return bos; }
     @Override public int eosId() { return eos; }
     @Override public int vocabSize() { return tokens.length; }
-    @Override public String describe() { return kind + " (byte-level BPE, " + tokens.length + " tokens)"; }
 
-    /** The GPT-2 byte-to-character table, for tests and converters. */
-    public static char byteChar(int b) { return BYTE_TO_CHAR[b & 0xFF]; }
+    @Override
+    public String describe() {
+        return "byte-level BPE from " + source + " (" + tokens.length + " tokens, " + merges.size() + " merge rules, "
+                + addedIds.size() + " added tokens)";
+    }
+
+    /** A growable int array, so long texts do not box every id. */
+    private static final class IntList {
+        private int[] a = new int[16];
+        private int n;
+
+        void add(int v) {
+            if (n == a.length) a = Arrays.copyOf(a, n * 2);
+            a[n++] = v;
+        }
+
+        int[] toArray() { return Arrays.copyOf(a, n); }
+    }
 }

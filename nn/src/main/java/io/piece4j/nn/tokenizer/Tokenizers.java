@@ -1,224 +1,134 @@
 package io.piece4j.nn.tokenizer;
 
-import io.piece4j.nn.format.CheckpointFormatException;
-import io.piece4j.nn.format.JsonTree;
-
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /** Opens tokenizers: Hugging Face tokenizer.json, llama2.c tokenizer.bin, or a GGUF file's vocabulary. */
 public final class Tokenizers {
-    /** Llama 3's split pattern. */
-    public static final String LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    /** GGUF token types (llama.cpp's llama_token_type). */
+    static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
+    private static final String GGUF = "GGUF vocabulary";
+    /** Llama 3's tokenizer.json is 9 MB; a file past this is not a tokenizer. */
+    private static final long MAX_FILE_BYTES = 1L << 30;
 
     private Tokenizers() {}
 
-    /** A tokenizer.json (JSON, first byte '{') or a llama2.c tokenizer.bin. */
+    /** A tokenizer.json (a JSON object: first non-blank byte '{') or else a llama2.c tokenizer.bin. */
     public static Tokenizer load(Path file) throws IOException {
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) throw TokenizerFormatException.in(file, size + " bytes, more than any tokenizer file (" + MAX_FILE_BYTES + ")");
             bytes = Files.readAllBytes(file);
+        } catch (TokenizerFormatException e) {
+            throw e;
         } catch (IOException e) {
-            throw TokenizerFormatException.in(file, "cannot read: " + e.getMessage());
+            throw TokenizerFormatException.in(file, "cannot read: " + e);
         }
         int i = 0;
-        while (i < bytes.length && Character.isWhitespace(bytes[i])) i++;
-        if (i < bytes.length && bytes[i] == '{') return fromTokenizerJson(bytes, file);
-        return fromLlama2cBin(bytes, file);
-    }
-
-    // ---------------------------------------------------------------- llama2.c tokenizer.bin
-
-    /**
-     * llama2.c's format: int32 max_token_length, then per token float32 score, int32 length, length bytes
-     * (UTF-8; a space stands for SentencePiece's marker), little-endian, to the end of the file.
-     * Ids 0, 1, 2 are UNK, BOS, EOS.
-     */
-    static Tokenizer fromLlama2cBin(byte[] bytes, Path file) throws TokenizerFormatException {
-        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (b.remaining() < 4) throw TokenizerFormatException.in(file, "field 'max_token_length': file too short (" + bytes.length + " bytes)");
-        int maxLen = b.getInt();
-        if (maxLen <= 0 || maxLen > 1 << 16) {
-            throw TokenizerFormatException.in(file, "field 'max_token_length' = " + maxLen + ": expected 1..65536 (is this a tokenizer.bin?)");
-        }
-        List<String> pieces = new ArrayList<>();
-        List<Float> scores = new ArrayList<>();
-        var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-        while (b.hasRemaining()) {
-            int id = pieces.size();
-            if (b.remaining() < 8) throw TokenizerFormatException.in(file, "token " + id + ": truncated (needs a score and a length)");
-            float score = b.getFloat();
-            int len = b.getInt();
-            if (len < 0 || len > maxLen || len > b.remaining()) {
-                throw TokenizerFormatException.in(file, "token " + id + " field 'length' = " + len + ": expected 0.." + Math.min(maxLen, b.remaining()));
-            }
-            String piece;
-            try {
-                piece = decoder.decode(ByteBuffer.wrap(bytes, b.position(), len)).toString();
-            } catch (CharacterCodingException e) {
-                throw TokenizerFormatException.in(file, "token " + id + ": piece is not valid UTF-8");
-            }
-            b.position(b.position() + len);
-            pieces.add(piece);
-            scores.add(score);
-        }
-        if (pieces.size() < 3) throw TokenizerFormatException.in(file, "only " + pieces.size() + " tokens: expected UNK, BOS, EOS and more");
-        float[] s = new float[scores.size()];
-        for (int i = 0; i < s.length; i++) s[i] = scores.get(i);
-        return new SentencePieceBpeTokenizer(pieces.toArray(String[]::new), s, null, " ", true, 1, 2, 0, new int[] {0, 1, 2}, "llama2.c tokenizer.bin");
-    }
-
-    // ---------------------------------------------------------------- GGUF vocabulary
-
-    /**
-     * The vocabulary embedded in GGUF: model "llama" is SentencePiece BPE by scores (token type 6 = byte,
-     * 2 = unknown, 3 = control); "gpt2" is byte-level BPE with merges (types 3 and 4 are special tokens).
-     */
-    public static Tokenizer fromGguf(String model, String[] tokens, float[] scores, int[] tokenTypes, String[] merges, int bosId, int eosId) {
-        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("GGUF vocabulary: tokenizer.ggml.tokens is empty");
-        switch (model) {
-            case "llama" -> {
-                if (scores == null || scores.length != tokens.length) {
-                    throw new IllegalArgumentException("GGUF vocabulary: tokenizer.ggml.scores must have one score per token (" + tokens.length + ")");
-                }
-                List<Integer> control = new ArrayList<>();
-                int unk = 0;
-                if (tokenTypes != null) {
-                    for (int i = 0; i < tokenTypes.length; i++) {
-                        if (tokenTypes[i] == 3 || tokenTypes[i] == 2) control.add(i);
-                        if (tokenTypes[i] == 2) unk = i;
-                    }
-                }
-                control.add(bosId);
-                control.add(eosId);
-                return new SentencePieceBpeTokenizer(tokens, scores, null, "\u2581", true, bosId, eosId, unk,
-                        control.stream().mapToInt(Integer::intValue).toArray(), "GGUF llama vocabulary");
-            }
-            case "gpt2" -> {
-                if (merges == null) throw new IllegalArgumentException("GGUF vocabulary: model gpt2 needs tokenizer.ggml.merges");
-                Map<String, Integer> ranks = new HashMap<>();
-                for (int i = 0; i < merges.length; i++) ranks.putIfAbsent(merges[i], i);
-                Map<String, Integer> special = new LinkedHashMap<>();
-                if (tokenTypes != null) for (int i = 0; i < tokenTypes.length; i++) if (tokenTypes[i] == 3 || tokenTypes[i] == 4) special.put(tokens[i], i);
-                boolean llama3 = special.containsKey("<|begin_of_text|>");
-                return new ByteLevelBpeTokenizer(tokens, ranks, llama3 ? LLAMA3_PATTERN : ByteLevelBpeTokenizer.GPT2_PATTERN, special,
-                        bosId, eosId, "GGUF gpt2 vocabulary");
-            }
-            default -> throw new IllegalArgumentException("GGUF vocabulary: tokenizer.ggml.model = '" + model + "': expected llama or gpt2");
-        }
-    }
-
-    // ---------------------------------------------------------------- tokenizer.json
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> object(Object o, Path file, String field) throws TokenizerFormatException {
-        if (o instanceof Map<?, ?> m) return (Map<String, Object>) m;
-        throw TokenizerFormatException.in(file, "field '" + field + "': expected an object");
+        while (i < bytes.length && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) i++;
+        if (i < bytes.length && bytes[i] == '{') return HuggingFaceTokenizerJson.read(bytes, file);
+        return Llama2cTokenizerFile.read(bytes, file);
     }
 
     /**
-     * Hugging Face tokenizer.json with a BPE model: the Llama 2 kind (byte fallback, "▁" marker from a
-     * Replace/Prepend normalizer or a Metaspace pre-tokenizer) or the byte-level kind (a ByteLevel
-     * pre-tokenizer; the split regex from a Split pre-tokenizer, else GPT-2's).
+     * The vocabulary embedded in a GGUF file (its tokenizer.ggml.* keys).
+     *
+     * @param model      "llama": SentencePiece BPE merged by score, byte pieces of type 6; "gpt2": byte-level
+     *                   BPE with merges (Llama 3's split pattern when the vocabulary has &lt;|begin_of_text|&gt;,
+     *                   else GPT-2's)
+     * @param tokens     token of each id
+     * @param scores     score of each token (needed for "llama")
+     * @param tokenTypes type of each token (1 normal, 2 unknown, 3 control, 4 user defined, 5 unused, 6 byte), or null
+     * @param merges     "left right" in rank order (needed for "gpt2")
+     * @param bosId      BOS id, or -1
+     * @param eosId      EOS id, or -1
      */
-    static Tokenizer fromTokenizerJson(byte[] bytes, Path file) throws TokenizerFormatException {
-        Object root;
-        try {
-            root = JsonTree.parse(bytes, file, "");
-        } catch (CheckpointFormatException e) {
-            throw new TokenizerFormatException(e.getMessage(), e);
+    public static Tokenizer fromGguf(String model, String[] tokens, float[] scores, int[] tokenTypes, String[] merges,
+                                     int bosId, int eosId) throws TokenizerFormatException {
+        if (tokens == null || tokens.length == 0) throw ggufError("tokenizer.ggml.tokens", "empty");
+        for (int i = 0; i < tokens.length; i++) if (tokens[i] == null) throw ggufError("tokenizer.ggml.tokens[" + i + "]", "missing");
+        if (tokenTypes != null && tokenTypes.length != tokens.length) {
+            throw ggufError("tokenizer.ggml.token_type", tokenTypes.length + " entries, expected one per token (" + tokens.length + ")");
         }
-        Map<String, Object> json = object(root, file, "(root)");
-        Map<String, Object> model = object(json.get("model"), file, "model");
-        if (!"BPE".equals(model.get("type"))) throw TokenizerFormatException.in(file, "field 'model.type' = " + model.get("type") + ": expected BPE");
-        Map<String, Object> vocab = object(model.get("vocab"), file, "model.vocab");
+        if (bosId < -1 || bosId >= tokens.length) throw ggufError("tokenizer.ggml.bos_token_id", bosId + " is outside the vocabulary of " + tokens.length);
+        if (eosId < -1 || eosId >= tokens.length) throw ggufError("tokenizer.ggml.eos_token_id", eosId + " is outside the vocabulary of " + tokens.length);
+        int[] types = tokenTypes != null ? tokenTypes : defaultTypes(tokens, bosId, eosId);
+        return switch (model == null ? "" : model) {
+            case "llama" -> ggufSentencePiece(tokens, scores, types, bosId, eosId);
+            case "gpt2" -> ggufByteLevel(tokens, types, merges, bosId, eosId);
+            default -> throw ggufError("tokenizer.ggml.model", "'" + model + "', expected llama or gpt2");
+        };
+    }
+
+    /** Without types: BOS and EOS are control, "&lt;0xHH&gt;" pieces are bytes, the rest normal. */
+    private static int[] defaultTypes(String[] tokens, int bosId, int eosId) {
+        int[] types = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) types[i] = SentencePieceBpeTokenizer.byteValue(tokens[i]) >= 0 ? BYTE : NORMAL;
+        if (bosId >= 0) types[bosId] = CONTROL;
+        if (eosId >= 0) types[eosId] = CONTROL;
+        return types;
+    }
+
+    private static Tokenizer ggufSentencePiece(String[] tokens, float[] scores, int[] types, int bos, int eos) throws TokenizerFormatException {
+        if (scores == null || scores.length != tokens.length) {
+            throw ggufError("tokenizer.ggml.scores", (scores == null ? "missing" : scores.length + " entries") + ", expected one per token (" + tokens.length + ")");
+        }
+        Map<String, Integer> idOf = new HashMap<>();
+        for (int id = 0; id < tokens.length; id++) idOf.putIfAbsent(tokens[id], id);
+        boolean[] control = new boolean[tokens.length], mergeable = new boolean[tokens.length];
+        int unk = -1;
+        for (int id = 0; id < tokens.length; id++) {
+            if (types[id] == UNKNOWN && unk < 0) unk = id;
+            if (types[id] == BYTE && SentencePieceBpeTokenizer.byteValue(tokens[id]) < 0) {
+                throw ggufError("tokenizer.ggml.tokens[" + id + "]", "'" + tokens[id] + "' has type byte but is not <0xHH>");
+            }
+            control[id] = types[id] == CONTROL || types[id] == UNUSED;
+            mergeable[id] = types[id] == NORMAL || types[id] == USER_DEFINED;
+        }
+        if (bos >= 0) control[bos] = true;
+        if (eos >= 0) control[eos] = true;
+        PairMerges merges = PairMerges.byScore(tokens, idOf, scores, mergeable);
+        return new SentencePieceBpeTokenizer(tokens, control, merges, SentencePieceBpeTokenizer.MARKER, true, bos, eos, unk, GGUF + " (llama)");
+    }
+
+    private static Tokenizer ggufByteLevel(String[] tokens, int[] types, String[] merges, int bos, int eos) throws TokenizerFormatException {
+        if (merges == null) throw ggufError("tokenizer.ggml.merges", "missing, model gpt2 needs it");
         Map<String, Integer> added = new LinkedHashMap<>();
-        Map<String, Integer> special = new LinkedHashMap<>();
-        if (json.get("added_tokens") instanceof List<?> list) {
-            for (Object o : list) {
-                Map<String, Object> t = object(o, file, "added_tokens[]");
-                if (!(t.get("content") instanceof String c) || !(t.get("id") instanceof Long id)) {
-                    throw TokenizerFormatException.in(file, "field 'added_tokens[]': expected id (integer) and content (string)");
-                }
-                added.put(c, id.intValue());
-                if (Boolean.TRUE.equals(t.get("special"))) special.put(c, id.intValue());
-            }
+        Map<String, Integer> idOf = new HashMap<>();
+        boolean[] special = new boolean[tokens.length];
+        for (int id = 0; id < tokens.length; id++) {
+            boolean isAdded = types[id] == CONTROL || types[id] == USER_DEFINED || types[id] == UNUSED;
+            special[id] = types[id] == CONTROL || types[id] == UNUSED;
+            if (isAdded) added.putIfAbsent(tokens[id], id);
+            else idOf.putIfAbsent(tokens[id], id);
         }
-        int size = 0;
-        for (Object v : vocab.values()) {
-            if (!(v instanceof Long id) || id < 0 || id > 10_000_000) throw TokenizerFormatException.in(file, "field 'model.vocab': ids must be integers in 0..10^7");
-            size = (int) Math.max(size, id + 1);
+        PairMerges table = new PairMerges();
+        for (int i = 0; i < merges.length; i++) {
+            String where = "tokenizer.ggml.merges[" + i + "]";
+            String m = merges[i];
+            int space = m == null ? -1 : m.indexOf(' ');
+            if (space < 0) throw ggufError(where, "'" + m + "': expected \"left right\"");
+            String left = m.substring(0, space), right = m.substring(space + 1);
+            Integer l = idOf.get(left), r = idOf.get(right), merged = idOf.get(left + right);
+            if (l == null || r == null) throw ggufError(where, "'" + (l == null ? left : right) + "' is not a token");
+            if (merged == null) throw ggufError(where, "the merged token '" + left + right + "' is not a token");
+            table.add(l, r, merged, i);
         }
-        for (int id : added.values()) size = Math.max(size, id + 1);
-        String[] tokens = new String[size];
-        for (var e : vocab.entrySet()) tokens[((Long) e.getValue()).intValue()] = e.getKey();
-        for (var e : added.entrySet()) tokens[e.getValue()] = e.getKey();
-        for (int i = 0; i < size; i++) if (tokens[i] == null) throw TokenizerFormatException.in(file, "field 'model.vocab': no token has id " + i);
-        Map<String, Integer> ranks = new HashMap<>();
-        if (model.get("merges") instanceof List<?> merges) {
-            for (int i = 0; i < merges.size(); i++) {
-                Object m = merges.get(i);
-                String pair = m instanceof String s ? s : m instanceof List<?> l && l.size() == 2 ? l.get(0) + " " + l.get(1) : null;
-                if (pair == null || pair.indexOf(' ') < 0) throw TokenizerFormatException.in(file, "field 'model.merges[" + i + "]': expected \"left right\"");
-                int sp = pair.indexOf(' ');
-                String a = pair.substring(0, sp), b = pair.substring(sp + 1);
-                if (!vocab.containsKey(a) || !vocab.containsKey(b)) {
-                    throw TokenizerFormatException.in(file, "field 'model.merges[" + i + "]' = \"" + pair + "\": names a token not in the vocabulary");
-                }
-                ranks.putIfAbsent(pair, i);
-            }
-        } else {
-            throw TokenizerFormatException.in(file, "field 'model.merges': expected a list");
-        }
-        String text = new String(bytes, StandardCharsets.UTF_8);
-        boolean byteFallback = Boolean.TRUE.equals(model.get("byte_fallback"));
-        boolean byteLevel = text.contains("\"ByteLevel\"");
-        int bos = firstId(added, "<s>", "<|begin_of_text|>", "<|endoftext|>");
-        int eos = firstId(added, "</s>", "<|end_of_text|>", "<|eot_id|>", "<|endoftext|>");
-        if (byteFallback || (!byteLevel && text.contains("\u2581"))) {
-            int unk = model.get("unk_token") instanceof String u && vocab.get(u) instanceof Long id ? id.intValue() : 0;
-            boolean prefix = text.contains("\"Prepend\"") || text.contains("\"add_prefix_space\":true") || text.contains("\"prepend_scheme\":\"first\"")
-                    || text.contains("\"prepend_scheme\":\"always\"");
-            int[] control = added.values().stream().mapToInt(Integer::intValue).toArray();
-            return new SentencePieceBpeTokenizer(tokens, null, ranks, "\u2581", prefix, bos, eos, unk, control, "tokenizer.json");
-        }
-        if (!byteLevel) throw TokenizerFormatException.in(file, "neither byte_fallback BPE (Llama 2 style) nor a ByteLevel pre-tokenizer (GPT-2 / Llama 3 style)");
-        String pattern = ByteLevelBpeTokenizer.GPT2_PATTERN;
-        if (json.get("pre_tokenizer") instanceof Map<?, ?> pre) {
-            String found = findRegex(pre);
-            if (found != null) pattern = found;
-        }
+        boolean llama3 = added.containsKey("<|begin_of_text|>");
         try {
-            return new ByteLevelBpeTokenizer(tokens, ranks, pattern, special, bos, eos, "tokenizer.json");
-        } catch (java.util.regex.PatternSyntaxException e) {
-            throw TokenizerFormatException.in(file, "field 'pre_tokenizer' split pattern is not a valid regular expression: " + e.getDescription());
+            return new ByteLevelBpeTokenizer(tokens, table, llama3 ? ByteLevelBpeTokenizer.LLAMA3_PATTERN : ByteLevelBpeTokenizer.GPT2_PATTERN,
+                    llama3, added, special, bos, eos, GGUF + (llama3 ? " (gpt2, Llama 3 split)" : " (gpt2)"));
+        } catch (IllegalArgumentException e) {
+            throw ggufError("tokenizer.ggml.tokens", e.getMessage());
         }
     }
 
-    private static int firstId(Map<String, Integer> added, String... names) {
-        for (String n : names) if (added.containsKey(n)) return added.get(n);
-        return -1;
-    }
-
-    /** The first Split pre-tokenizer's Regex pattern anywhere in the pre_tokenizer tree. */
-    private static String findRegex(Object node) {
-        if (node instanceof Map<?, ?> m) {
-            if ("Split".equals(m.get("type")) && m.get("pattern") instanceof Map<?, ?> p && p.get("Regex") instanceof String r) return r;
-            for (Object v : m.values()) { String r = findRegex(v); if (r != null) return r; }
-        } else if (node instanceof List<?> l) {
-            for (Object v : l) { String r = findRegex(v); if (r != null) return r; }
-        }
-        return null;
+    private static TokenizerFormatException ggufError(String field, String message) {
+        return new TokenizerFormatException(GGUF + ": field '" + field + "': " + message);
     }
 }
