@@ -54,7 +54,8 @@ final class GenerateCommand implements Callable<Integer> {
             int[] prev = {promptIds[promptIds.length - 1]};
             long t0 = System.nanoTime();
             int[] seq = Generator.generate(model, promptIds, maxTokens, sampler, bos, eos, id -> {
-                out.write(tok.tokenBytes(prev[0], id), 0, tok.tokenBytes(prev[0], id).length);
+                byte[] b = tok.tokenBytes(prev[0], id);
+                out.write(b, 0, b.length);
                 out.flush();
                 prev[0] = id;
             });
