@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.piece4j.piece.TensorBytes;
 import io.piece4j.tensor.Tensor;
 
 import java.io.ByteArrayOutputStream;
@@ -112,32 +113,12 @@ public final class TrainingCheckpoint {
     }
 
     private static void writeFloats(Sink sink, Tensor t, long n) throws IOException {
-        int chunk = 1 << 16;
-        float[] buf = new float[chunk];
-        ByteBuffer bytes = ByteBuffer.allocate(chunk * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (long s = 0; s < n; s += chunk) {
-            int len = (int) Math.min(chunk, n - s);
-            t.backend().read(t.storage(), t.offset() + s, buf, 0, len);
-            bytes.clear();
-            bytes.asFloatBuffer().put(buf, 0, len);
-            byte[] out = new byte[len * 4];
-            bytes.get(0, out);
-            sink.put(out);
-        }
+        TensorBytes.stream(t, n, (buf, len) -> sink.put(java.util.Arrays.copyOf(buf, len)));
     }
 
-    private static long crc(Tensor t, long n) {
+    private static long crc(Tensor t, long n) throws IOException {
         CRC32 c = new CRC32();
-        int chunk = 1 << 16;
-        float[] buf = new float[chunk];
-        ByteBuffer bytes = ByteBuffer.allocate(chunk * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (long s = 0; s < n; s += chunk) {
-            int len = (int) Math.min(chunk, n - s);
-            t.backend().read(t.storage(), t.offset() + s, buf, 0, len);
-            bytes.clear();
-            bytes.asFloatBuffer().put(buf, 0, len);
-            c.update(bytes.array(), 0, len * 4);
-        }
+        TensorBytes.stream(t, n, (buf, len) -> c.update(buf, 0, len));
         return c.getValue();
     }
 
