@@ -1,18 +1,19 @@
 package io.piece4j.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /**
- * C (m, n) (+)= op(A) (m, k) @ op(B) (k, n) in float32, GotoBLAS style. For each chunk of NC columns and
- * each block of KC steps of k, B is packed into strips of NR columns (kc rows each, contiguous), every block
- * of MC rows of A into slivers of MR rows, and a register-blocked micro-kernel keeps an MR x NR tile of C in
- * vector registers while it streams one A sliver and one B strip. Packing absorbs the transposes, so all
- * four layouts run the same kernel. Products with fewer than MR rows (token-by-token decoding) take a
- * dot-product path (B stored transposed, the linear layer x W^T) or a row-axpy path instead.
+ * C (m, n) (+)= op(A) (m, k) @ op(B) (k, n) in float32, GotoBLAS style. For each chunk of columns, B is
+ * packed into strips of NR columns for each block of KC steps of k (kc rows each, contiguous); then each
+ * task takes MC rows by some strips of C and, k block by k block, packs its rows of A into slivers of MR
+ * rows and runs a register-blocked micro-kernel that keeps an MR x NR tile of C in vector registers while
+ * it streams one A sliver and one B strip. Packing absorbs the transposes, so all four layouts run the
+ * same kernel. Products with fewer than MR rows (token-by-token decoding) take a
+ * dot-product path (B stored transposed, the linear layer x W^T) or a row-axpy path instead, and products
+ * with few columns the same paths on the transposed product.
  *
  * <p>Determinism: every C(i, j) is summed over p in a fixed order that depends only on k and the vector
  * width: KC blocks in ascending order (the block size comes from k alone), each block a chain of fma from
@@ -27,19 +28,30 @@ public final class SimdMatmul {
     /** Micro-tile: MR rows by NR = 2 vectors of columns: 12 accumulators + 2 B vectors + 1 A broadcast fit
      *  even the 16 registers of AVX2, and two fma per B load keep both fma pipes busy. */
     static final int MR = 6, NR = 2 * L;
-    /** KC x NR B strip (32 KB with 16 lanes) stays in L1 while MC / MR A slivers pass over it; the MC x KC
-     *  A block (72 KB) stays in L2. NC bounds the packed B panel (KC x NC, 2 MB). */
-    private static final int KC = 256, MC = 12 * MR, NC = 2048;
-    /** Below this many columns per task the A block is repacked too often for the work it serves. */
+    /** A KC x NR B strip (32 KB with 16 lanes) stays in L1 while the MC / MR slivers of an A block pass over
+     *  it; the MC x KC A block (72 KB) stays in L2; strips come from the shared L3, each read once per A
+     *  block. PANEL_FLOATS bounds the packed B panel (k x nc, 4 MB). */
+    private static final int KC = 256, MC = 12 * MR;
+    static final int PANEL_FLOATS = 1 << 20;
+    /** Below this many columns a B strip would be mostly padding; measured: the transposed skinny path wins
+     *  up to n = 15 of NR = 32, the packed kernel from n = 24. */
+    private static final int NARROW = Math.max(MR, L);
+    /** Tasks are handed out one at a time, so with this many per thread the last ones to finish are short. */
+    private static final int TASKS_PER_THREAD = 8;
+    /** Below this many strips per task the A block is repacked too often for the work it serves. */
     private static final int MIN_STRIPS_PER_TASK = 4;
     /** Column chunk of one skinny task: a few rows of C this wide stay in L1. */
     private static final int SKINNY_COLS = 1024;
+    /** Multiply-adds below which a skinny task costs less to run than to hand to another thread. */
+    private static final int MIN_SKINNY_WORK = 16_384;
 
-    private static final VectorMask<Float>[] TAIL = tailMasks();
+    /** What one thread packs and computes into, reused across calls. */
+    private record Scratch(float[] aPack, float[] tile) {}
 
-    // packed panels, reused across calls: B by the calling thread (all workers read it), A by each worker
-    private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[KC * NC]);
-    private static final ThreadLocal<float[]> A_PACK = ThreadLocal.withInitial(() -> new float[MC * KC]);
+    // the packed B panel belongs to the calling thread (all workers read it), A blocks to each worker
+    private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<Scratch> SCRATCH =
+            ThreadLocal.withInitial(() -> new Scratch(new float[MC * KC], new float[MR * NR]));
 
     /**
      * C (m, n) = (accumulate ? C : 0) + op(A) (m, k) @ op(B) (k, n), row-major, with offsets.
@@ -53,8 +65,11 @@ public final class SimdMatmul {
             return;
         }
         if (m < MR) {
-            if (transB) skinnyDot(a, aOff, transA, b, bOff, c, cOff, m, n, k, accumulate, pool);
-            else skinnyAxpy(a, aOff, transA, b, bOff, c, cOff, m, n, k, accumulate, pool);
+            skinny(a, aOff, transA, b, bOff, transB, c, cOff, m, n, k, accumulate, pool);
+            return;
+        }
+        if (n < NARROW) {
+            narrow(a, aOff, transA, b, bOff, transB, c, cOff, m, n, k, accumulate, pool);
             return;
         }
         // equal KC blocks from k alone (k = 288 gives 2 x 144, not 256 + 32): a short last block would
@@ -62,39 +77,63 @@ public final class SimdMatmul {
         int kBlocks = ceilDiv(k, KC), kc0 = ceilDiv(k, kBlocks);
         int mBlocks = ceilDiv(m, MC), mc0 = roundUp(ceilDiv(m, mBlocks), MR);
         mBlocks = ceilDiv(m, mc0);
-        float[] bPack = B_PACK.get();
-        for (int j0 = 0; j0 < n; j0 += NC) {
-            int nc = Math.min(NC, n - j0), strips = ceilDiv(nc, NR);
-            // enough tasks to keep every thread busy to the end, but not so narrow that packing A dominates
-            int groups = Math.clamp(ceilDiv(3 * pool.threads(), mBlocks), 1, Math.max(1, strips / MIN_STRIPS_PER_TASK));
-            int stripsPerGroup = ceilDiv(strips, groups);
-            groups = ceilDiv(strips, stripsPerGroup);
-            final int jc = j0, tasksPerBlock = groups;
-            for (int kb = 0; kb < kBlocks; kb++) {
-                final int p0 = kb * kc0, kc = Math.min(kc0, k - p0);
-                final boolean overwrite = !accumulate && kb == 0;
-                pool.parallelFor(strips, s -> packB(b, bOff, transB, k, n, jc, nc, p0, kc, s, bPack));
-                pool.parallelFor(mBlocks * tasksPerBlock, task -> {
-                    int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
-                    int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
-                    float[] aPack = A_PACK.get();
+        // columns per panel: the panel holds all k rows, so that each task can run every k block without
+        // waiting for the other threads in between (a thread the OS has paused would hold up all of them)
+        int ncMax = Math.min(roundUp(n, NR), roundUp(Math.max(1, PANEL_FLOATS / k), NR));
+        float[] bPack = panel(k * ncMax);
+        for (int j0 = 0; j0 < n; j0 += ncMax) {
+            final int jc = j0, nc = Math.min(ncMax, n - j0), strips = ceilDiv(nc, NR);
+            // enough tasks that threads finish close together, but not so narrow that packing A dominates
+            int groups = Math.clamp(ceilDiv(TASKS_PER_THREAD * pool.threads(), mBlocks), 1,
+                    Math.max(1, strips / MIN_STRIPS_PER_TASK));
+            final int stripsPerGroup = ceilDiv(strips, groups), tasksPerBlock = ceilDiv(strips, stripsPerGroup);
+            pool.parallelFor(kBlocks * strips, t -> {
+                int p0 = (t / strips) * kc0;
+                packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack, p0 * strips * NR);
+            });
+            pool.parallelFor(mBlocks * tasksPerBlock, task -> {
+                int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
+                int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
+                Scratch scratch = SCRATCH.get();
+                float[] aPack = scratch.aPack();
+                for (int p0 = 0; p0 < k; p0 += kc0) {
+                    int kc = Math.min(kc0, k - p0), bBlock = p0 * strips * NR;
+                    boolean overwrite = !accumulate && p0 == 0;
                     packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
                     for (int s = s0; s < s1; s++) {
-                        int col = jc + s * NR, nr = Math.min(NR, n - col);
+                        int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
-                            kernel(aPack, ir * kc, bPack, s * kc * NR, kc, c, cOff + (i0 + ir) * n + col, n,
-                                    Math.min(MR, mc - ir), nr, overwrite);
+                            int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
+                            if (mr == MR && nr == NR) {
+                                kernel(aPack, ir * kc, bPack, bStrip, kc, c, cTile, n, overwrite);
+                            } else { // at an edge of C the full tile would write outside it
+                                kernel(aPack, ir * kc, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
+                                addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
+                            }
                         }
                     }
-                });
-            }
+                }
+            });
         }
     }
 
-    /** Strip s of the panel, B rows p0..p0+kc, columns jc + s*NR ..: bPack[s*kc*NR + p*NR + j], zero past n. */
+    /** The calling thread's panel buffer, grown to at least size floats. */
+    private static float[] panel(int size) {
+        float[] p = B_PACK.get();
+        if (p.length < size) {
+            p = new float[size];
+            B_PACK.set(p);
+        }
+        return p;
+    }
+
+    /**
+     * Strip s of the k block starting at p0: B rows p0..p0+kc, columns jc + s*NR ..., at
+     * bPack[blockBase + s*kc*NR + p*NR + j], zero past column n.
+     */
     private static void packB(float[] b, int bOff, boolean transB, int k, int n, int jc, int nc, int p0, int kc,
-                              int s, float[] bPack) {
-        int col = jc + s * NR, nr = Math.min(NR, jc + nc - col), base = s * kc * NR;
+                              int s, float[] bPack, int blockBase) {
+        int col = jc + s * NR, nr = Math.min(NR, jc + nc - col), base = blockBase + s * kc * NR;
         if (!transB) {
             for (int p = 0; p < kc; p++) {
                 int src = bOff + (p0 + p) * n + col, dst = base + p * NR;
@@ -140,11 +179,12 @@ public final class SimdMatmul {
     }
 
     /**
-     * C tile (mr x nr at c[cOff], row stride n) (+)= A sliver (MR x kc) @ B strip (kc x NR). Padding rows
-     * and columns of the packs are zero; they are computed and not stored.
+     * dst tile (MR x NR at dst[off], row stride ld) (+)= A sliver (MR x kc) @ B strip (kc x NR). Every
+     * vector op stays in this one method: a FloatVector passed to a call the JIT does not inline is boxed,
+     * which costs more than the arithmetic, so the stores are written out rather than put in a helper.
      */
-    private static void kernel(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] c, int cOff,
-                               int n, int mr, int nr, boolean overwrite) {
+    private static void kernel(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
+                               int ld, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -168,48 +208,71 @@ public final class SimdMatmul {
             FloatVector a5 = FloatVector.broadcast(S, aPack[ai + 5]);
             c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
         }
-        storeRow(c, cOff, c00, c01, nr, overwrite);
-        if (mr > 1) storeRow(c, cOff + n, c10, c11, nr, overwrite);
-        if (mr > 2) storeRow(c, cOff + 2 * n, c20, c21, nr, overwrite);
-        if (mr > 3) storeRow(c, cOff + 3 * n, c30, c31, nr, overwrite);
-        if (mr > 4) storeRow(c, cOff + 4 * n, c40, c41, nr, overwrite);
-        if (mr > 5) storeRow(c, cOff + 5 * n, c50, c51, nr, overwrite);
+        int r0 = off, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld, r4 = r3 + ld, r5 = r4 + ld;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, dst, r0)); c01 = c01.add(FloatVector.fromArray(S, dst, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, dst, r1)); c11 = c11.add(FloatVector.fromArray(S, dst, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, dst, r2)); c21 = c21.add(FloatVector.fromArray(S, dst, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, dst, r3)); c31 = c31.add(FloatVector.fromArray(S, dst, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, dst, r4)); c41 = c41.add(FloatVector.fromArray(S, dst, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, dst, r5)); c51 = c51.add(FloatVector.fromArray(S, dst, r5 + L));
+        }
+        c00.intoArray(dst, r0); c01.intoArray(dst, r0 + L);
+        c10.intoArray(dst, r1); c11.intoArray(dst, r1 + L);
+        c20.intoArray(dst, r2); c21.intoArray(dst, r2 + L);
+        c30.intoArray(dst, r3); c31.intoArray(dst, r3 + L);
+        c40.intoArray(dst, r4); c41.intoArray(dst, r4 + L);
+        c50.intoArray(dst, r5); c51.intoArray(dst, r5 + L);
     }
 
-    /** The first nr of the 2L columns v0 | v1 into (overwrite) or onto C row c[off ..]; masked at an edge. */
-    private static void storeRow(float[] c, int off, FloatVector v0, FloatVector v1, int nr, boolean overwrite) {
-        if (nr == NR) {
-            if (!overwrite) {
-                v0 = v0.add(FloatVector.fromArray(S, c, off));
-                v1 = v1.add(FloatVector.fromArray(S, c, off + L));
+    /** The valid mr x nr corner of a tile computed into scratch, into (overwrite) or onto C. */
+    private static void addTile(float[] tile, float[] c, int cOff, int n, int mr, int nr, boolean overwrite) {
+        for (int r = 0; r < mr; r++) {
+            for (int j = 0; j < nr; j++) {
+                int ci = cOff + r * n + j;
+                c[ci] = overwrite ? tile[r * NR + j] : c[ci] + tile[r * NR + j];
             }
-            v0.intoArray(c, off);
-            v1.intoArray(c, off + L);
-        } else {
-            VectorMask<Float> m0 = TAIL[Math.min(nr, L)], m1 = TAIL[Math.max(nr - L, 0)];
-            if (!overwrite) {
-                v0 = v0.add(FloatVector.fromArray(S, c, off, m0));
-                v1 = v1.add(FloatVector.fromArray(S, c, off + L, m1));
-            }
-            v0.intoArray(c, off, m0);
-            v1.intoArray(c, off + L, m1);
         }
     }
 
-    // ---------------------------------------------------------------- skinny products (m < MR)
+    // ---------------------------------------------------------------- skinny products (m < MR or n < NARROW)
+
+    /** Few rows: a tile of MR rows would be mostly padding. */
+    private static void skinny(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB, float[] c,
+                               int cOff, int m, int n, int k, boolean accumulate, WorkerPool pool) {
+        if (transB) skinnyDot(a, aOff, transA, b, bOff, c, cOff, m, n, k, accumulate, pool);
+        else skinnyAxpy(a, aOff, transA, b, bOff, c, cOff, m, n, k, accumulate, pool);
+    }
 
     /**
-     * B stored (n, k), the linear layer x W^T: C(i, j) is a dot product of two contiguous rows. Tasks take
-     * blocks of columns; a row of B is read once for all m rows of A.
+     * Few columns (fewer than NARROW; a matrix-vector product A x, say): C^T (n, m) = op(B)^T (n, k) @
+     * op(A)^T (k, m) has few rows, so it is computed by {@link #skinny} into a scratch C^T and transposed
+     * into C. op(B)^T is b read with the opposite transpose flag, and op(A)^T likewise a.
+     */
+    private static void narrow(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB, float[] c,
+                               int cOff, int m, int n, int k, boolean accumulate, WorkerPool pool) {
+        float[] cT = new float[n * m]; // (n, m)
+        if (accumulate) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) cT[j * m + i] = c[cOff + i * n + j];
+        skinny(b, bOff, !transB, a, aOff, !transA, cT, 0, n, m, k, accumulate, pool);
+        for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * n + j] = cT[j * m + i];
+    }
+
+    /**
+     * B stored (n, k), the linear layer x W^T: C(i, j) is a dot product of two contiguous rows. Four rows of
+     * B go through at once (four memory streams, each load of A's row used four times); tasks take blocks
+     * of columns of C, each at least MIN_SKINNY_WORK multiply-adds so that small products are not swamped
+     * by handing out tasks.
      */
     private static void skinnyDot(float[] a, int aOff, boolean transA, float[] b, int bOff, float[] c, int cOff,
                                   int m, int n, int k, boolean accumulate, WorkerPool pool) {
         float[] rows = opARows(a, aOff, transA, m, k);
         int rowsOff = rows == a ? aOff : 0;
-        int block = Math.clamp(ceilDiv(n, 4 * pool.threads()), 1, 256);
+        int block = roundUp(Math.max(ceilDiv(n, TASKS_PER_THREAD * pool.threads()), MIN_SKINNY_WORK / (m * k) + 1), 4);
         pool.parallelFor(ceilDiv(n, block), blk -> {
-            int j1 = Math.min(n, (blk + 1) * block);
-            for (int j = blk * block; j < j1; j++) {
+            int j0 = blk * block, j1 = Math.min(n, j0 + block), j = j0;
+            for (; j + 4 <= j1; j += 4)
+                for (int i = 0; i < m; i++) dot4(rows, rowsOff + i * k, b, bOff + j * k, k, c, cOff + i * n + j, accumulate);
+            for (; j < j1; j++) {
                 for (int i = 0; i < m; i++) {
                     float v = dot(rows, rowsOff + i * k, b, bOff + j * k, k);
                     int ci = cOff + i * n + j;
@@ -217,6 +280,35 @@ public final class SimdMatmul {
                 }
             }
         });
+    }
+
+    /**
+     * c[cOff + t] (+)= x . y_t for the four consecutive rows y_t = y[yo + t*len ..] of length len, each summed
+     * exactly as {@link #dot} sums it: one fma chain per lane, the lanes folded by {@link LaneMath#sum},
+     * then a scalar fma tail. So a column gives the same bits whether it falls in a group of four or not.
+     */
+    private static void dot4(float[] x, int xo, float[] y, int yo, int len, float[] c, int cOff, boolean accumulate) {
+        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
+        int y0 = yo, y1 = y0 + len, y2 = y1 + len, y3 = y2 + len, end = S.loopBound(len), i = 0;
+        for (; i < end; i += L) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + i);
+            s0 = xv.fma(FloatVector.fromArray(S, y, y0 + i), s0);
+            s1 = xv.fma(FloatVector.fromArray(S, y, y1 + i), s1);
+            s2 = xv.fma(FloatVector.fromArray(S, y, y2 + i), s2);
+            s3 = xv.fma(FloatVector.fromArray(S, y, y3 + i), s3);
+        }
+        float d0 = LaneMath.sum(s0), d1 = LaneMath.sum(s1), d2 = LaneMath.sum(s2), d3 = LaneMath.sum(s3);
+        for (; i < len; i++) {
+            float xi = x[xo + i];
+            d0 = Math.fma(xi, y[y0 + i], d0);
+            d1 = Math.fma(xi, y[y1 + i], d1);
+            d2 = Math.fma(xi, y[y2 + i], d2);
+            d3 = Math.fma(xi, y[y3 + i], d3);
+        }
+        if (accumulate) {
+            d0 += c[cOff]; d1 += c[cOff + 1]; d2 += c[cOff + 2]; d3 += c[cOff + 3];
+        }
+        c[cOff] = d0; c[cOff + 1] = d1; c[cOff + 2] = d2; c[cOff + 3] = d3;
     }
 
     /**
@@ -228,7 +320,8 @@ public final class SimdMatmul {
                                    int m, int n, int k, boolean accumulate, WorkerPool pool) {
         float[] rows = opARows(a, aOff, transA, m, k);
         int rowsOff = rows == a ? aOff : 0;
-        int width = Math.clamp(roundUp(ceilDiv(n, 2 * pool.threads()), L), L, SKINNY_COLS);
+        int width = Math.clamp(roundUp(Math.max(ceilDiv(n, 2 * pool.threads()), MIN_SKINNY_WORK / (m * k) + 1), L),
+                L, SKINNY_COLS);
         pool.parallelFor(ceilDiv(n, width), chunk -> {
             int j0 = chunk * width, j1 = Math.min(n, j0 + width), vEnd = j0 + S.loopBound(j1 - j0);
             if (!accumulate) for (int i = 0; i < m; i++) Arrays.fill(c, cOff + i * n + j0, cOff + i * n + j1, 0f);
@@ -280,29 +373,15 @@ public final class SimdMatmul {
         return rows;
     }
 
-    /** Dot product with four vector accumulators combined in a fixed order, then a scalar tail. */
+    /** x . y over len elements: one fma chain per lane, the lanes folded in a fixed order, a scalar fma tail. */
     static float dot(float[] x, int xo, float[] y, int yo, int len) {
-        FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-        int i = 0;
-        for (; i + 4 * L <= len; i += 4 * L) {
-            s0 = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), s0);
-            s1 = FloatVector.fromArray(S, x, xo + i + L).fma(FloatVector.fromArray(S, y, yo + i + L), s1);
-            s2 = FloatVector.fromArray(S, x, xo + i + 2 * L).fma(FloatVector.fromArray(S, y, yo + i + 2 * L), s2);
-            s3 = FloatVector.fromArray(S, x, xo + i + 3 * L).fma(FloatVector.fromArray(S, y, yo + i + 3 * L), s3);
-        }
-        for (; i + L <= len; i += L) s0 = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), s0);
+        FloatVector acc = FloatVector.zero(S);
+        int end = S.loopBound(len), i = 0;
+        for (; i < end; i += L) acc = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
         // LaneMath.sum, not reduceLanes: the latter's order changes once the JIT compiles it
-        float s = LaneMath.sum(s0.add(s1).add(s2.add(s3)));
+        float s = LaneMath.sum(acc);
         for (; i < len; i++) s = Math.fma(x[xo + i], y[yo + i], s);
         return s;
-    }
-
-    /** TAIL[t] selects the first t lanes, t = 0..L. */
-    @SuppressWarnings({"unchecked", "rawtypes"}) // no generic arrays in Java
-    private static VectorMask<Float>[] tailMasks() {
-        VectorMask<Float>[] masks = new VectorMask[L + 1];
-        for (int t = 0; t <= L; t++) masks[t] = S.indexInRange(0, t);
-        return masks;
     }
 
     private static int ceilDiv(int x, int y) { return (x + y - 1) / y; }

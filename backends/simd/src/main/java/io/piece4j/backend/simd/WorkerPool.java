@@ -1,29 +1,66 @@
 package io.piece4j.backend.simd;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
  * A fixed set of daemon threads that run the tasks of one {@link #parallelFor} at a time; the calling
- * thread works too. Tasks are handed out dynamically (an atomic counter), so which thread runs a task
- * varies, but kernels only split work over independent outputs, so results do not depend on it.
+ * thread works too, so a pool of T threads starts T - 1. Tasks are handed out from a shared counter, so
+ * which thread runs a task varies from call to call: kernels split work only over independent outputs, so
+ * their results do not depend on it.
+ *
+ * <p>Two things keep small jobs cheap on a busy machine. A worker spins for a few microseconds before it
+ * parks, because kernels often issue jobs back to back (pack, compute, pack, ...) and waking a parked
+ * thread costs tens of microseconds. And a worker must claim a seat in a job before it takes tasks; when
+ * the caller has run out of tasks it closes the job and waits only for the workers that got in, never for
+ * one the scheduler has not run yet.
+ *
+ * <p>A parallelFor called from inside a task runs its tasks inline; one called from a second thread while a
+ * job runs waits its turn.
  */
 public final class WorkerPool implements AutoCloseable {
+    private static final long SPIN_NANOS = 50_000;
+    /** Seats left after the caller closes a job: far below zero, so no late worker gets in. */
+    private static final int CLOSED_SEATS = Integer.MIN_VALUE / 2;
+
     private final int threads;
     private final Thread[] workers;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition work = lock.newCondition(), finished = lock.newCondition();
+    /** One job at a time; held by the calling thread for the whole job. */
+    private final ReentrantLock jobLock = new ReentrantLock();
+    private volatile Job current;
+    private volatile boolean closed;
 
-    // the current job, guarded by lock
-    private IntConsumer body;
-    private int tasks;
-    private final AtomicInteger next = new AtomicInteger();
-    private int running;        // workers still inside the current job
-    private long generation;    // bumps for every job so workers join each job once
-    private Throwable failure;
-    private boolean closed;
+    /** One parallelFor call. */
+    private static final class Job {
+        final IntConsumer body;
+        final int tasks;
+        final Thread caller;
+        final AtomicInteger next = new AtomicInteger();
+        /** Workers that may still join; a worker joins by taking one, the caller closes the job by zeroing them. */
+        final AtomicInteger seats;
+        /** Workers that joined and have finished. */
+        final AtomicInteger finished = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(IntConsumer body, int tasks, Thread caller, int seats) {
+            this.body = body;
+            this.tasks = tasks;
+            this.caller = caller;
+            this.seats = new AtomicInteger(seats);
+        }
+
+        void runTasks() {
+            try {
+                for (int i = next.getAndIncrement(); i < tasks; i = next.getAndIncrement()) body.accept(i);
+            } catch (Throwable t) {
+                next.set(tasks); // hand out no more work
+                failure.compareAndSet(null, t);
+            }
+        }
+    }
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -33,8 +70,8 @@ public final class WorkerPool implements AutoCloseable {
             Thread t = new Thread(this::workerLoop, "piece-simd-" + (i + 1));
             t.setDaemon(true);
             workers[i] = t;
-            t.start();
         }
+        for (Thread t : workers) t.start();
     }
 
     public int threads() { return threads; }
@@ -42,87 +79,70 @@ public final class WorkerPool implements AutoCloseable {
     /** Runs body(task) for every task in [0, tasks); returns when all are done; rethrows the first failure. */
     public void parallelFor(int tasks, IntConsumer body) {
         if (tasks <= 0) return;
-        if (tasks == 1 || workers.length == 0) {
+        if (tasks == 1 || workers.length == 0 || insideJob()) {
             for (int i = 0; i < tasks; i++) body.accept(i);
             return;
         }
-        lock.lock();
+        jobLock.lock();
         try {
             if (closed) throw new IllegalStateException("worker pool is closed");
-            this.body = body;
-            this.tasks = tasks;
-            this.next.set(0);
-            this.failure = null;
-            this.running = workers.length;
-            this.generation++;
-            work.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        runTasks(body, tasks);
-        lock.lock();
-        try {
-            while (running > 0) finished.awaitUninterruptibly();
-            this.body = null;
-            if (failure != null) {
-                Throwable f = failure;
-                failure = null;
-                if (f instanceof RuntimeException r) throw r;
-                if (f instanceof Error e) throw e;
-                throw new RuntimeException(f);
+            Job job = new Job(body, tasks, Thread.currentThread(), Math.min(workers.length, tasks - 1));
+            current = job;
+            for (Thread w : workers) LockSupport.unpark(w);
+            job.runTasks();
+            int joined = Math.min(workers.length, tasks - 1) - Math.max(0, job.seats.getAndSet(CLOSED_SEATS));
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (job.finished.get() < joined) {
+                if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+                else LockSupport.park(this); // the workers unpark us as they finish
             }
+            current = null;
+            Throwable f = job.failure.get();
+            if (f instanceof RuntimeException r) throw r;
+            if (f instanceof Error e) throw e;
+            if (f != null) throw new RuntimeException(f);
         } finally {
-            lock.unlock();
+            jobLock.unlock();
         }
     }
 
-    private void runTasks(IntConsumer b, int n) {
-        try {
-            for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) b.accept(i);
-        } catch (Throwable t) {
-            next.set(n); // stop handing out work
-            lock.lock();
-            try {
-                if (failure == null) failure = t;
-            } finally {
-                lock.unlock();
-            }
-        }
+    /** True on a worker of this pool, or on the thread that is running a job of this pool right now. */
+    private boolean insideJob() {
+        Thread me = Thread.currentThread();
+        Job job = current;
+        if (job != null && job.caller == me) return true;
+        for (Thread w : workers) if (w == me) return true;
+        return false;
     }
 
     private void workerLoop() {
-        long seen = 0;
+        Job seen = null;
         while (true) {
-            IntConsumer b;
-            int n;
-            lock.lock();
-            try {
-                while (!closed && generation == seen) work.awaitUninterruptibly();
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            Job job;
+            while ((job = current) == null || job == seen) {
                 if (closed) return;
-                seen = generation;
-                b = body;
-                n = tasks;
-            } finally {
-                lock.unlock();
+                if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+                else LockSupport.park(this); // parallelFor and close unpark us
             }
-            runTasks(b, n);
-            lock.lock();
-            try {
-                if (--running == 0) finished.signalAll();
-            } finally {
-                lock.unlock();
+            seen = job;
+            if (job.seats.getAndDecrement() > 0) {
+                job.runTasks();
+                job.finished.incrementAndGet();
+                LockSupport.unpark(job.caller);
             }
         }
     }
 
+    /** Waits for a running job, then stops the workers; later parallelFor calls with more than one task fail. */
     @Override
     public void close() {
-        lock.lock();
+        jobLock.lock();
         try {
             closed = true;
-            work.signalAll();
+            for (Thread w : workers) LockSupport.unpark(w);
         } finally {
-            lock.unlock();
+            jobLock.unlock();
         }
     }
 }
