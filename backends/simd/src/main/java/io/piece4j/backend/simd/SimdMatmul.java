@@ -156,9 +156,9 @@ public final class SimdMatmul {
     /** Rows i0..i0+mc of op(A), columns p0..p0+kc, as MR-row slivers: aPack[ir*kc + p*MR + r] = A(i0+ir+r, p0+p). */
     private static void packA(float[] a, int aOff, boolean transA, int m, int k, int i0, int mc, int p0, int kc,
                               float[] aPack) {
-        for (int ir = 0; ir < mc; ir += MR) {
-            int mr = Math.min(MR, mc - ir), base = ir * kc;
-            if (!transA) {
+        if (!transA) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir), base = ir * kc;
                 for (int r = 0; r < MR; r++) {
                     if (r < mr) {
                         int src = aOff + (i0 + ir + r) * k + p0;
@@ -167,11 +167,16 @@ public final class SimdMatmul {
                         for (int p = 0; p < kc; p++) aPack[base + p * MR + r] = 0f;
                     }
                 }
-            } else {
-                // A stored (k, m): row p holds column p of op(A), contiguous in i
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * m + i0 + ir, dst = base + p * MR;
-                    for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + r];
+            }
+        } else {
+            // A stored (k, m): row p holds column p of op(A), contiguous in i. Walk each row once across all
+            // slivers (p outer): reading a sliver's 6 floats per row at a stride of m would touch a new
+            // cache line and page for every p.
+            for (int p = 0; p < kc; p++) {
+                int src = aOff + (p0 + p) * m + i0;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir), dst = ir * kc + p * MR;
+                    for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + ir + r];
                     for (int r = mr; r < MR; r++) aPack[dst + r] = 0f;
                 }
             }
