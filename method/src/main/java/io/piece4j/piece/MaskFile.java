@@ -68,12 +68,7 @@ public final class MaskFile {
     public static Mask read(Path path) throws IOException {
         byte[] all = Files.readAllBytes(path);
         byte[] magic = MAGIC.getBytes(StandardCharsets.US_ASCII);
-        if (all.length < magic.length || !new String(all, 0, magic.length, StandardCharsets.US_ASCII).equals(MAGIC)) {
-            throw new IOException(path + ": not a mask file (expected first line 'PIECE-MASK 1')");
-        }
-        int eol = -1;
-        for (int i = magic.length; i < all.length; i++) if (all[i] == '\n') { eol = i; break; }
-        if (eol < 0) throw new IOException(path + ": header line is not terminated");
+        int eol = HeaderedFile.headerEnd(all, MAGIC, "mask file", path);
         Map<String, Object> h = new HashMap<>();
         try (JsonParser p = new JsonFactory().createParser(all, magic.length, eol - magic.length)) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new IOException(path + ": header is not a JSON object");

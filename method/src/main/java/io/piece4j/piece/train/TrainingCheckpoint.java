@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.piece4j.piece.HeaderedFile;
 import io.piece4j.piece.TensorBytes;
 import io.piece4j.tensor.Tensor;
 
@@ -125,12 +126,7 @@ public final class TrainingCheckpoint {
     public static Loaded read(Path path) throws IOException {
         byte[] all = Files.readAllBytes(path);
         byte[] magic = MAGIC.getBytes(StandardCharsets.US_ASCII);
-        if (all.length < magic.length || !new String(all, 0, magic.length, StandardCharsets.US_ASCII).equals(MAGIC)) {
-            throw new IOException(path + ": not a training checkpoint (expected first line 'PIECE-CKPT 1')");
-        }
-        int eol = -1;
-        for (int i = magic.length; i < all.length; i++) if (all[i] == '\n') { eol = i; break; }
-        if (eol < 0) throw new IOException(path + ": header line is not terminated");
+        int eol = HeaderedFile.headerEnd(all, MAGIC, "training checkpoint", path);
         long epoch = -1, next = -1, optStep = -1, total = -1, p = -1, k = -1, cp = -1, cm = -1, cv = -1, cidx = -1;
         String settings = null, task = null;
         List<Double> losses = new ArrayList<>();
