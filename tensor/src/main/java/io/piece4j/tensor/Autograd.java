@@ -75,7 +75,7 @@ public final class Autograd {
         try {
             for (int i = tape.size() - 1; i >= 0; i--) {
                 Step step = tape.get(i);
-                Tensor g = step.output().gradOrNull();
+                Tensor g = step.output().grad();
                 if (g != null) step.backward().run(g);
             }
         } finally {

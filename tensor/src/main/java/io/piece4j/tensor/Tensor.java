@@ -205,8 +205,6 @@ public final class Tensor {
     /** The gradient, or null if no backward pass has reached this tensor yet. */
     public Tensor grad() { return grad; }
 
-    Tensor gradOrNull() { return grad; }
-
     /** Uses the given tensor (a view into a flat gradient buffer, say) as this leaf's gradient. */
     public void setGrad(Tensor g) {
         if (g != null) checkSameSize(g);
