@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Train one Llama block (RMSNorm, RoPE, GQA attention, SwiGLU) from scratch on a copy task.")
 final class DemoCommand implements Runnable {
-    @Option(names = "--backend", description = "ref, simd, ... (default: best available)") String backend;
+    @Option(names = "--backend", description = "ref, simd, ... (default: -Dpiece.backend, PIECE_BACKEND, else the best available)") String backend;
     @Option(names = "--threads", defaultValue = "0", description = "worker threads (default: all cores)") int threads;
     @Option(names = "--steps", defaultValue = "300") int steps;
     @Option(names = "--batch", defaultValue = "16") int batch;

@@ -1,5 +1,6 @@
 package io.piece4j.cli;
 
+import io.piece4j.tensor.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,7 +20,27 @@ public final class PieceCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new PieceCli());
         for (CliExtension ext : ServiceLoader.load(CliExtension.class)) cl.addSubcommand(ext.name(), ext.command());
+        // -Dpiece.backend / PIECE_BACKEND naming a backend that is not here fails every command, also those
+        // that compute nothing (inspect, convert), before any work: a misspelt variable is never ignored
+        cl.setExecutionStrategy(parsed -> {
+            if (!helpAsked(parsed)) {
+                CommandLine cmd = parsed.asCommandLineList().getLast();
+                try {
+                    Backends.checkRequested();
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    throw new CommandLine.ExecutionException(cmd, e.getMessage(), e); // reported like any bad option value
+                }
+            }
+            return new CommandLine.RunLast().execute(parsed);
+        });
         return cl;
+    }
+
+    private static boolean helpAsked(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) return true;
+        }
+        return false;
     }
 
     public static void main(String[] args) {

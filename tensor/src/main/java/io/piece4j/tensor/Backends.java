@@ -24,7 +24,7 @@ public final class Backends {
         return all;
     }
 
-    /** The backend name asked for by system property or environment, or null. */
+    /** The backend name asked for by -Dpiece.backend, else by PIECE_BACKEND, or null when neither is set. */
     public static String requestedName() {
         String s = System.getProperty("piece.backend");
         if (s == null || s.isBlank()) s = System.getenv("PIECE_BACKEND");
@@ -49,9 +49,15 @@ public final class Backends {
         return create(requestedName(), requestedThreads());
     }
 
-    /** name may be null (best available); threads <= 0 means the default. */
+    /**
+     * The backend called name; a null or blank name means the one asked for by -Dpiece.backend or
+     * PIECE_BACKEND, and only when neither is set the best available. A name that is not on the class
+     * path, or whose backend cannot run here, fails. threads <= 0 means the default.
+     */
     public static Backend create(String name, int threads) {
         int t = threads > 0 ? threads : requestedThreads();
+        if (name == null || name.isBlank()) name = requestedName();
+        else name = name.trim();
         List<BackendProvider> all = providers();
         if (name == null) {
             for (BackendProvider p : all) if (p.isAvailable()) return p.create(t);
@@ -64,6 +70,25 @@ public final class Backends {
                             + "; found: " + describe(all));
                 }
                 return p.create(t);
+            }
+        }
+        throw new IllegalArgumentException("backend '" + name + "' was asked for but is not on the class path; found: " + describe(all));
+    }
+
+    /**
+     * Fails, as {@link #create} would, when -Dpiece.backend or PIECE_BACKEND names a backend that is not
+     * on the class path or cannot run here. Commands that compute nothing (inspect, convert) call it so
+     * that a misspelt variable is reported by every command, not silently ignored by some.
+     */
+    public static void checkRequested() {
+        String name = requestedName();
+        if (name == null) return;
+        List<BackendProvider> all = providers();
+        for (BackendProvider p : all) {
+            if (p.name().equals(name)) {
+                if (p.isAvailable()) return;
+                throw new IllegalStateException("backend '" + name + "' is not available here: " + p.unavailableReason()
+                        + "; found: " + describe(all));
             }
         }
         throw new IllegalArgumentException("backend '" + name + "' was asked for but is not on the class path; found: " + describe(all));
