@@ -9,7 +9,7 @@ import java.util.ServiceLoader;
 /** The `piece` command line: one subcommand per job, --help everywhere. */
 @Command(name = "piece", mixinStandardHelpOptions = true, version = "piece4j 0.1.0",
         description = "PIECE continual learning for Llama-style models, in pure Java.",
-        subcommands = {DemoCommand.class, GenerateCommand.class, ImportanceCommand.class, TrainCommand.class, InspectCommand.class, ConvertCommand.class, BackendsCommand.class})
+        subcommands = {DemoCommand.class, GenerateCommand.class, PretrainCommand.class, BundledCommand.class, ImportanceCommand.class, TrainCommand.class, InspectCommand.class, ConvertCommand.class, BackendsCommand.class})
 public final class PieceCli implements Runnable {
 
     @Override

@@ -39,6 +39,7 @@ public final class Trainer {
     private final String task;
     private final Path checkpoint;     // null = no checkpoints
     private Progress progress = (a, b, c, d, e, f) -> {};
+    private long stopAfter = Long.MAX_VALUE;
 
     public Trainer(LlamaModel model, Mask mask, TrainSettings settings, EpochData data, String task, Path checkpoint) {
         this.model = model;
@@ -50,6 +51,17 @@ public final class Trainer {
     }
 
     public Trainer onProgress(Progress p) { this.progress = p; return this; }
+
+    /**
+     * Ends the run once the optimizer has made {@code steps} steps in all (counting those before a resume),
+     * with a checkpoint, while the learning-rate schedule stays that of the whole run: the first steps of
+     * a long run can be reproduced, and the run continued later with resume.
+     */
+    public Trainer stopAfter(long steps) {
+        if (steps < 1) throw new IllegalArgumentException("stop-after must be >= 1, got " + steps);
+        this.stopAfter = steps;
+        return this;
+    }
 
     private static long stepsIn(int microBatches, int accumulation) {
         return (microBatches + accumulation - 1) / accumulation;
@@ -90,6 +102,7 @@ public final class Trainer {
 
         long tokens = 0;
         long t0 = System.nanoTime();
+        training:
         for (int epoch = startEpoch; epoch < settings.epochs(); epoch++) {
             List<TokenBatch> batches = data.batches(epoch);
             int n = batches.size();
@@ -97,6 +110,7 @@ public final class Trainer {
             for (int mb = epoch == startEpoch ? startMicro : 0; mb < n; mb++) {
                 int groupStart = mb - mb % settings.accumulation();
                 int groupSize = Math.min(settings.accumulation(), n - groupStart);
+                if (mb == groupStart && opt.stepCount() >= stopAfter) break training; // resumed at or past the stop
                 if (mb == groupStart) { grads.zero(); stepLoss = 0; }
                 TokenBatch b = batches.get(mb);
                 Tensor loss = model.loss(b.tokens(), b.targets(), b.batch(), b.seq());
@@ -117,7 +131,10 @@ public final class Trainer {
                     boolean endOfEpoch = mb == n - 1;
                     if (checkpoint != null && (endOfEpoch || (settings.checkpointEvery() > 0 && opt.stepCount() % settings.checkpointEvery() == 0))) {
                         save(opt, trained, endOfEpoch ? epoch + 1 : epoch, endOfEpoch ? 0 : mb + 1, totalSteps, losses);
+                    } else if (checkpoint != null && opt.stepCount() >= stopAfter) {
+                        save(opt, trained, epoch, mb + 1, totalSteps, losses);
                     }
+                    if (opt.stepCount() >= stopAfter) break training;
                 }
             }
         }
