@@ -3,22 +3,36 @@ package io.piece4j.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The commit of the working tree, read from .git without running git; "unknown" outside a checkout. */
+/**
+ * The commit of the working tree, read from .git without running git; "unknown" outside a checkout.
+ * Works in a linked worktree too, where .git is a file "gitdir: PATH" and the refs live in the main
+ * repository's folder named by PATH/commondir.
+ */
 public final class GitCommit {
     private GitCommit() {}
 
     public static String current() {
         try {
             Path dir = Path.of("").toAbsolutePath();
-            while (dir != null && !Files.isDirectory(dir.resolve(".git"))) dir = dir.getParent();
+            while (dir != null && !Files.exists(dir.resolve(".git"))) dir = dir.getParent();
             if (dir == null) return "unknown";
             Path git = dir.resolve(".git");
+            Path common = git;
+            if (Files.isRegularFile(git)) {
+                String line = Files.readString(git).trim();
+                if (!line.startsWith("gitdir: ")) return "unknown";
+                git = dir.resolve(line.substring(8).trim());
+                Path commondir = git.resolve("commondir");
+                common = Files.exists(commondir) ? git.resolve(Files.readString(commondir).trim()).normalize() : git;
+            }
             String head = Files.readString(git.resolve("HEAD")).trim();
             if (!head.startsWith("ref: ")) return head;
             String ref = head.substring(5);
-            Path refFile = git.resolve(ref);
-            if (Files.exists(refFile)) return Files.readString(refFile).trim();
-            Path packed = git.resolve("packed-refs");
+            for (Path base : new Path[] {git, common}) {
+                Path refFile = base.resolve(ref);
+                if (Files.exists(refFile)) return Files.readString(refFile).trim();
+            }
+            Path packed = common.resolve("packed-refs");
             if (Files.exists(packed)) {
                 for (String line : Files.readAllLines(packed)) if (line.endsWith(" " + ref)) return line.substring(0, line.indexOf(' '));
             }

@@ -92,6 +92,7 @@ final class PretrainCommand implements Callable<Integer> {
         byte[] corpusBytes = Files.readAllBytes(corpus);
         String text = decode(corpusBytes, corpus);
         Path ckpt = checkpoint != null ? checkpoint : Path.of(out + ".ckpt");
+        String commit = GitCommit.current(); // the code that starts the run, whatever the checkout holds when it ends
         try (Backend be = Backends.create(backend, threads)) {
             LlamaModel m;
             if (start.model != null) {
@@ -155,7 +156,7 @@ final class PretrainCommand implements Callable<Integer> {
                     .put("heldout", heldout == null ? null : heldout.toString()).put("heldout_nll", finalNll).put("evaluations", evals)
                     .put("seconds", r.seconds()).put("tokens", r.tokens()).put("resumed", r.resumed())
                     .put("backend", be.name()).put("backend_description", be.description()).put("threads", be.threads())
-                    .put("out", out.toString()).put("type", type).withEnvironment().write(Path.of(out + ".json"));
+                    .put("out", out.toString()).put("type", type).withEnvironment().put("git_commit", commit).write(Path.of(out + ".json"));
             System.out.println("wrote " + out + " (+ .json run record; checkpoint " + ckpt + ")");
         }
         return 0;
