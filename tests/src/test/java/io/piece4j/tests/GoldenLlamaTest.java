@@ -14,7 +14,6 @@ import io.piece4j.piece.TokenBatch;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.Tensor;
 import io.piece4j.tensor.spi.Backend;
-import io.piece4j.tensor.spi.BackendProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -50,7 +49,7 @@ class GoldenLlamaTest {
     static void close() { expected.close(); }
 
     static Stream<String> backends() {
-        return Backends.providers().stream().filter(BackendProvider::isAvailable).map(BackendProvider::name);
+        return TestBackends.all();
     }
 
     static Stream<String> formats() { return Stream.of("model.safetensors", "model.bin"); }

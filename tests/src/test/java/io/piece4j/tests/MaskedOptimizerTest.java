@@ -13,7 +13,6 @@ import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.Rng;
 import io.piece4j.tensor.Tensor;
 import io.piece4j.tensor.spi.Backend;
-import io.piece4j.tensor.spi.BackendProvider;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MaskedOptimizerTest {
     static Stream<String> backends() {
-        return Backends.providers().stream().filter(BackendProvider::isAvailable).map(BackendProvider::name);
+        return TestBackends.all();
     }
 
     private static int[] bits(float[] a) {

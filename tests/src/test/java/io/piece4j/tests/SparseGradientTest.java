@@ -10,7 +10,6 @@ import io.piece4j.tensor.Autograd;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.Rng;
 import io.piece4j.tensor.spi.Backend;
-import io.piece4j.tensor.spi.BackendProvider;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -27,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SparseGradientTest {
     static Stream<String> backends() {
-        return Backends.providers().stream().filter(BackendProvider::isAvailable).map(BackendProvider::name);
+        return TestBackends.all();
     }
 
     private static float[] gradient(LlamaModel m, TokenBatch b, int[] trainable) {
