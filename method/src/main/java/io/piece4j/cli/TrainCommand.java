@@ -97,8 +97,9 @@ final class TrainCommand implements Callable<Integer> {
                             bar.update(step, total, String.format("loss %.4f lr %.2e %.0f tok/s", loss, rate, tokens / Math.max(secs, 1e-9))));
             Trainer.Result r = trainer.run(resume);
             double first = r.losses().isEmpty() ? Double.NaN : r.losses().get(0), last = r.losses().isEmpty() ? Double.NaN : r.losses().getLast();
-            System.out.printf("%d optimizer steps%s, training loss %.4f -> %.4f, %.1f s (%.0f tokens/s)%n", r.steps(),
-                    r.resumed() ? " (resumed)" : "", first, last, r.seconds(), r.tokens() / Math.max(r.seconds(), 1e-9));
+            if (r.resumed()) System.out.printf("resumed from %s at optimizer step %d; ran %d more%n", ckpt, r.startStep(), r.stepsRun());
+            System.out.printf("%d optimizer steps, training loss %.4f -> %.4f, %.1f s (%.0f tokens/s)%n", r.steps(),
+                    first, last, r.seconds(), r.tokens() / Math.max(r.seconds(), 1e-9));
             Double evalAfter = null;
             if (evalBatches != null) {
                 evalAfter = Evaluation.answerLoss(m, evalBatches);
@@ -107,7 +108,8 @@ final class TrainCommand implements Callable<Integer> {
             ModelFiles.save(m, out, format, type, null);
             new RunRecord().put("command", "train").put("model", model.model.toString()).put("task", task.describe())
                     .put("mask", what.mask == null ? "full" : what.mask.toString()).put("k", mask == null ? m.layout().size() : mask.size())
-                    .put("settings", settings.toString()).put("seed", seed).put("steps", r.steps()).put("losses", r.losses())
+                    .put("settings", settings.toString()).put("seed", seed).put("steps", r.steps())
+                    .put("resumed_from_step", r.resumed() ? r.startStep() : null).put("losses", r.losses())
                     .put("eval_loss_before", evalBefore).put("eval_loss_after", evalAfter).put("seconds", r.seconds())
                     .put("tokens", r.tokens()).put("backend", be.name()).put("threads", be.threads()).put("tokenizer", tok.describe())
                     .put("out", out.toString()).withEnvironment().write(Path.of(out + ".json"));

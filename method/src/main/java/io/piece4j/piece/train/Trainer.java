@@ -29,8 +29,14 @@ public final class Trainer {
         void step(long step, long totalSteps, double loss, double lr, long tokens, double seconds);
     }
 
-    /** Losses per optimizer step (mean over its micro-batches), and timing. */
-    public record Result(List<Double> losses, long steps, long tokens, double seconds, boolean resumed) {}
+    /**
+     * Losses per optimizer step (mean over its micro-batches, those before a resume included), the optimizer steps in
+     * all, the step the run started from (the checkpoint's when resumed, else 0), and timing of this run.
+     */
+    public record Result(List<Double> losses, long steps, long tokens, double seconds, boolean resumed, long startStep) {
+        /** Optimizer steps this run made itself. */
+        public long stepsRun() { return steps - startStep; }
+    }
 
     private final LlamaModel model;
     private final Mask mask;           // the trained coordinates; null = all (full fine-tuning)
@@ -39,6 +45,7 @@ public final class Trainer {
     private final String task;
     private final Path checkpoint;     // null = no checkpoints
     private Progress progress = (a, b, c, d, e, f) -> {};
+    private java.util.function.Consumer<Tensor> afterBackward = g -> {};
     private long stopAfter = Long.MAX_VALUE;
 
     public Trainer(LlamaModel model, Mask mask, TrainSettings settings, EpochData data, String task, Path checkpoint) {
@@ -51,6 +58,12 @@ public final class Trainer {
     }
 
     public Trainer onProgress(Progress p) { this.progress = p; return this; }
+
+    /**
+     * Called after each micro-batch's backward pass with the flat gradient buffer (P, the parameter layout), before
+     * the optimizer step: to inspect gradients, or to corrupt one in a test of the non-finite stop.
+     */
+    public Trainer afterBackward(java.util.function.Consumer<Tensor> hook) { this.afterBackward = hook; return this; }
 
     /**
      * Ends the run once the optimizer has made {@code steps} steps in all (counting those before a resume),
@@ -83,6 +96,7 @@ public final class Trainer {
         int startEpoch = 0, startMicro = 0;
         List<Double> losses = new ArrayList<>();
         boolean resumed = false;
+        long startStep = 0;
         if (resume && checkpoint != null && Files.exists(checkpoint)) {
             TrainingCheckpoint.Loaded c = read(checkpoint);
             if (!c.state().settings().equals(settings.toString())) {
@@ -98,6 +112,7 @@ public final class Trainer {
             startMicro = c.state().nextMicroBatch();
             losses.addAll(c.state().losses());
             resumed = true;
+            startStep = c.state().optimizerStep();
         }
 
         long tokens = 0;
@@ -121,11 +136,17 @@ public final class Trainer {
                             + (checkpoint != null ? "; last good checkpoint: " + checkpoint : ""));
                 }
                 (groupSize == 1 ? loss : Elementwise.scale(loss, 1f / groupSize)).backward();
+                afterBackward.accept(grads);
                 stepLoss += (double) value / groupSize;
                 tokens += b.tokens().length;
                 if (mb == groupStart + groupSize - 1) {
                     float lr = settings.learningRate(opt.stepCount(), totalSteps);
-                    opt.step(lr);
+                    try {
+                        opt.step(lr);
+                    } catch (NonFiniteException e) {
+                        throw new NonFiniteException(e.getMessage() + " (epoch " + (epoch + 1) + ", micro-batch " + (mb + 1) + " of task '" + task
+                                + "'" + (checkpoint != null ? "; last good checkpoint: " + checkpoint : "") + ")");
+                    }
                     losses.add(stepLoss);
                     progress.step(opt.stepCount(), totalSteps, stepLoss, lr, tokens, (System.nanoTime() - t0) / 1e9);
                     boolean endOfEpoch = mb == n - 1;
@@ -138,7 +159,7 @@ public final class Trainer {
                 }
             }
         }
-        return new Result(losses, opt.stepCount(), tokens, (System.nanoTime() - t0) / 1e9, resumed);
+        return new Result(losses, opt.stepCount(), tokens, (System.nanoTime() - t0) / 1e9, resumed, startStep);
     }
 
     private void save(MaskedAdamW opt, Mask trained, int epoch, int nextMicro, long totalSteps, List<Double> losses) {
