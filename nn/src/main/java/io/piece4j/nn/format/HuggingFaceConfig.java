@@ -33,7 +33,7 @@ public final class HuggingFaceConfig {
         }
         long size = Files.size(configJson);
         if (size > MAX_BYTES) throw CheckpointFormatException.in(configJson, size + " bytes: expected a config.json under " + MAX_BYTES);
-        JsonObject c = JsonObject.of(JsonTree.parse(Files.readAllBytes(configJson), configJson, ""), configJson, "");
+        JsonObject c = JsonObject.of(JsonObject.parse(Files.readAllBytes(configJson), configJson, ""), configJson, "");
 
         String modelType = c.optionalString("model_type");
         if (modelType != null && !modelType.equals("llama")) throw c.error("model_type", "\"llama\"");

@@ -1,12 +1,15 @@
 package io.piece4j.nn.format;
 
+import io.piece4j.nn.json.JsonReadException;
+import io.piece4j.nn.json.JsonReader;
+
 import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Typed access to one JSON object of a {@link JsonTree}, where every wrong or missing value becomes a
+ * Typed access to one JSON object read by {@link JsonReader}, where every wrong or missing value becomes a
  * CheckpointFormatException naming the file, the key and what was expected.
  */
 final class JsonObject {
@@ -18,6 +21,27 @@ final class JsonObject {
         this.fields = fields;
         this.file = file;
         this.context = context;
+    }
+
+    /**
+     * A JSON document of a checkpoint (config.json, a safetensors header, a shard index) as plain values
+     * (see {@link JsonReader}); anything unreadable is a CheckpointFormatException naming the file and
+     * {@code what} (the part of the file holding the JSON, "" for all of it).
+     */
+    static Object parse(byte[] utf8, Path file, String what) throws CheckpointFormatException {
+        String where = what.isEmpty() ? "" : what + ": ";
+        try {
+            return JsonReader.parse(utf8);
+        } catch (JsonReadException e) {
+            String at = e.path().isEmpty() ? "" : " (at " + e.path() + ")";
+            throw CheckpointFormatException.in(file, where + switch (e.kind()) {
+                case INVALID_UTF8 -> "invalid UTF-8: expected UTF-8 encoded JSON";
+                case EMPTY -> "empty: expected a JSON value";
+                case TRAILING -> e.detail() + ": expected the end of the document";
+                case TOO_DEEP, INTEGER_TOO_LARGE -> e.detail() + at;
+                case MALFORMED -> "malformed JSON: " + e.detail() + at;
+            }, e);
+        }
     }
 
     /** {@code value} as an object; {@code context} prefixes keys in messages (e.g. "rope_scaling."). */

@@ -84,7 +84,7 @@ public final class SafetensorsFile implements AutoCloseable {
             byte[] header = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
             MemorySegment data = all.asSlice(8 + headerLen);
             Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, Entry> entries = parseHeader(JsonTree.parse(header, file, "header"), data.byteSize(), file, metadata);
+            Map<String, Entry> entries = parseHeader(JsonObject.parse(header, file, "header"), data.byteSize(), file, metadata);
             return new SafetensorsFile(file, arena, data, entries, Collections.unmodifiableMap(metadata));
         } catch (IOException | RuntimeException | Error e) {
             arena.close();

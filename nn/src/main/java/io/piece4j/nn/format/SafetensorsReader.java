@@ -107,7 +107,7 @@ public final class SafetensorsReader {
     private static Map<String, String> readIndex(Path index) throws IOException {
         long size = Files.size(index);
         if (size > MAX_INDEX_BYTES) throw CheckpointFormatException.in(index, size + " bytes: expected a shard index under " + MAX_INDEX_BYTES);
-        JsonObject root = JsonObject.of(JsonTree.parse(Files.readAllBytes(index), index, ""), index, "");
+        JsonObject root = JsonObject.of(JsonObject.parse(Files.readAllBytes(index), index, ""), index, "");
         JsonObject map = root.optionalObject("weight_map");
         if (map == null) throw CheckpointFormatException.in(index, "weight_map is missing: expected {tensor name: shard file}");
         Map<String, String> weightMap = new LinkedHashMap<>();
