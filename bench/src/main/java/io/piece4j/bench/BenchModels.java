@@ -12,14 +12,21 @@ import java.nio.file.Path;
 final class BenchModels {
     private BenchModels() {}
 
-    /** llama2.c's stories15M: dim 288, 6 layers, 6 heads, 6 KV heads, hidden 768, vocab 32000, seq 256. */
+    /**
+     * llama2.c's stories15M: dim 288, 6 layers, 6 heads, 6 KV heads, hidden 768, vocab 32000, seq 256;
+     * stories110M: dim 768, 12 layers, 12 heads, hidden 2048, seq 1024; tiny: dim 64, 2 layers, 4 heads,
+     * 2 KV heads, hidden 160, vocab 512, seq 64.
+     */
     static LlamaConfig named(String name) {
         return switch (name) {
             case "stories15M" -> new LlamaConfig(288, 6, 6, 6, 48, 768, 32000, 256, 1e-5f, 10000f, true,
                     LlamaConfig.RopeLayout.INTERLEAVED, null);
             case "stories110M" -> new LlamaConfig(768, 12, 12, 12, 64, 2048, 32000, 1024, 1e-5f, 10000f, true,
                     LlamaConfig.RopeLayout.INTERLEAVED, null);
-            default -> throw new IllegalArgumentException("unknown --config '" + name + "': expected stories15M or stories110M");
+            // a few seconds on any backend: for smoke runs and the tests of the benchmark commands themselves
+            case "tiny" -> new LlamaConfig(64, 2, 4, 2, 16, 160, 512, 64, 1e-5f, 10000f, true,
+                    LlamaConfig.RopeLayout.INTERLEAVED, null);
+            default -> throw new IllegalArgumentException("unknown --config '" + name + "': expected stories15M, stories110M or tiny");
         };
     }
 

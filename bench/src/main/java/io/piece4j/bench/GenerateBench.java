@@ -55,7 +55,8 @@ final class GenerateBench implements Callable<Integer> {
         return 0;
     }
 
-    private static void decode(LlamaModel m, int n) {
+    /** Decodes n tokens greedily from BOS with a fresh KV cache. */
+    static void decode(LlamaModel m, int n) {
         KvCache cache = new KvCache(m);
         int token = 1;
         for (int i = 0; i < n; i++) token = Sampler.argmax(cache.forward(token));

@@ -49,7 +49,7 @@ final class TrainBench implements Callable<Integer> {
             LlamaModel m = BenchModels.load(model, config, be, seed);
             if (seq > m.config().maxSeqLen()) throw new IllegalArgumentException("--seq " + seq + " exceeds the model's max_seq_len " + m.config().maxSeqLen());
             Rng rng = new Rng(seed);
-            TokenBatch data = randomBatch(rng, m.config().vocabSize());
+            TokenBatch data = randomBatch(rng, m.config().vocabSize(), batch, seq);
             Tensor grads = m.enableGradients();
             long p = m.layout().size();
 
@@ -61,7 +61,7 @@ final class TrainBench implements Callable<Integer> {
                     Tensor params = m.parameters();
                     params.setGrad(grads);
                     AdamW opt = new AdamW(List.of(params), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
-                    seconds = time(() -> fullStep(m, data, opt));
+                    seconds = time(() -> fullStep(m, data, opt), steps);
                     stateBytes = opt.stateBytes();
                     referenceName = "none";
                 }
@@ -71,14 +71,14 @@ final class TrainBench implements Callable<Integer> {
                     params.setGrad(grads);
                     AdamW dense = new AdamW(List.of(params), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
                     m.setTrainableIndices(null);
-                    reference = time(() -> fullStep(m, data, dense));
+                    reference = time(() -> fullStep(m, data, dense), steps);
                     m.setTrainableIndices(denseGrad ? null : mask.indices());
                     MaskedAdamW opt = new MaskedAdamW(params, grads, mask, MaskedAdamW.Settings.piece());
                     seconds = time(() -> {
                         grads.zero();
                         m.loss(data.tokens(), data.targets(), batch, seq).backward();
                         opt.step(1e-5f);
-                    });
+                    }, steps);
                     stateBytes = opt.stateBytes();
                     referenceName = "full step (dense backward + AdamW)";
                     System.out.printf("mask: k = %d of %d parameters; MaskedAdamW state %d bytes vs dense AdamW %d bytes (%.4f %%)%n",
@@ -89,14 +89,14 @@ final class TrainBench implements Callable<Integer> {
                     reference = time(() -> {
                         grads.zero();
                         m.loss(data.tokens(), data.targets(), batch, seq).backward();
-                    });
+                    }, steps);
                     ImportanceAccumulator acc = new ImportanceAccumulator(be, p);
                     m.freezeEmbeddings();
                     seconds = time(() -> {
                         grads.zero();
                         m.loss(data.tokens(), data.targets(), batch, seq).backward();
                         acc.add(grads);
-                    });
+                    }, steps);
                     stateBytes = 0;
                     referenceName = "plain forward + backward";
                 }
@@ -122,22 +122,24 @@ final class TrainBench implements Callable<Integer> {
         return 0;
     }
 
-    private TokenBatch randomBatch(Rng rng, int vocab) {
+    /** batch x seq uniformly random tokens; each row's targets are its tokens shifted by one, the last ignored. */
+    static TokenBatch randomBatch(Rng rng, int vocab, int batch, int seq) {
         int[] tokens = new int[batch * seq], targets = new int[batch * seq];
         for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(vocab);
         for (int i = 0; i < tokens.length; i++) targets[i] = (i + 1) % seq == 0 ? -1 : tokens[i + 1];
         return new TokenBatch(tokens, targets, batch, seq);
     }
 
-    private void fullStep(LlamaModel m, TokenBatch data, AdamW opt) {
+    /** One dense training step: forward, backward, clipping at norm 1, AdamW. */
+    static void fullStep(LlamaModel m, TokenBatch data, AdamW opt) {
         m.gradients().zero();
-        m.loss(data.tokens(), data.targets(), batch, seq).backward();
+        m.loss(data.tokens(), data.targets(), data.batch(), data.seq()).backward();
         GradientClipping.clip(List.of(m.parameters()), 1.0);
         opt.step();
     }
 
     /** Median seconds of `steps` timed runs after one warm-up run. */
-    private double time(Runnable step) {
+    static double time(Runnable step, int steps) {
         step.run();
         double[] t = new double[steps];
         for (int i = 0; i < steps; i++) {

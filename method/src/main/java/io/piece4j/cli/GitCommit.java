@@ -12,8 +12,13 @@ public final class GitCommit {
     private GitCommit() {}
 
     public static String current() {
+        return of(Path.of("").toAbsolutePath());
+    }
+
+    /** The commit checked out in the working tree holding start (or one of its parents). */
+    static String of(Path start) {
         try {
-            Path dir = Path.of("").toAbsolutePath();
+            Path dir = start;
             while (dir != null && !Files.exists(dir.resolve(".git"))) dir = dir.getParent();
             if (dir == null) return "unknown";
             Path git = dir.resolve(".git");

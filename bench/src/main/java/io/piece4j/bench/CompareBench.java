@@ -1,0 +1,409 @@
+package io.piece4j.bench;
+
+import io.piece4j.bench.ComparisonTable.Direction;
+import io.piece4j.cli.RunRecord;
+import io.piece4j.nn.model.LlamaModel;
+import io.piece4j.nn.optim.AdamW;
+import io.piece4j.piece.Estimator;
+import io.piece4j.piece.ImportanceEstimation;
+import io.piece4j.piece.Mask;
+import io.piece4j.piece.MaskedAdamW;
+import io.piece4j.piece.TokenBatch;
+import io.piece4j.tensor.Backends;
+import io.piece4j.tensor.Rng;
+import io.piece4j.tensor.Tensor;
+import io.piece4j.tensor.spi.Backend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * piece4j against the machine's limits and against OpenBLAS, PyTorch and (if given) llama2.c, on the
+ * same shapes, back to back in one run, so that every ratio compares figures measured minutes apart on
+ * the same (possibly busy) machine.
+ *
+ * <p>References: a streaming-read bandwidth test and an FMA peak loop (C, built with gcc -march=native),
+ * OpenBLAS SGEMM (C, Debian libopenblas-dev), a PyTorch script (Debian python3-torch) for the training
+ * step, the importance pass, the masked step and generation, and llama2.c's run. OpenBLAS (directly and
+ * under PyTorch) gets the best kernels for this processor: OPENBLAS_CORETYPE is set for the reference
+ * commands only and OPENBLAS_L2_SIZE is unset for them; the table names the kernels that ran. A
+ * reference that cannot be built, installed or run is reported as missing and piece4j's figures still
+ * print.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "piece4j vs the memory bound, the FMA peak, OpenBLAS SGEMM, PyTorch (train, importance, masked, generate) and llama2.c.")
+final class CompareBench implements Callable<Integer> {
+    @Option(names = "--backend", description = "piece4j backend for the model jobs and the first SGEMM column (default: -Dpiece.backend, PIECE_BACKEND, else the best)")
+    String backend;
+    @Option(names = "--threads", defaultValue = "0", description = "threads for piece4j and every reference (default: all cores)") int threads;
+    @Option(names = "--matmul-backends", split = ",", description = "backends whose SGEMM is measured (default: the chosen backend, then ejml)")
+    List<String> matmulBackends;
+    @Option(names = "--sizes", split = ",", defaultValue = "1024,2048", description = "square SGEMM sizes") int[] sizes;
+    @Option(names = "--layouts", split = ",", defaultValue = "nn,nt,tn", description = "SGEMM layouts: nn, nt (B transposed), tn (A transposed)")
+    List<String> layouts;
+    @Option(names = "--config", defaultValue = "stories15M", description = "model shape (random seeded weights): stories15M, stories110M or tiny") String config;
+    @Option(names = "--batch", defaultValue = "8") int batch;
+    @Option(names = "--seq", defaultValue = "256") int seq;
+    @Option(names = "--steps", defaultValue = "3", description = "timed training steps per job (after one warm-up step); the median is used")
+    int steps;
+    @Option(names = "--importance-batches", defaultValue = "16") int importanceBatches;
+    @Option(names = "--ratio", defaultValue = "0.001", description = "PIECE's mask ratio r") double ratio;
+    @Option(names = "--gen-tokens", defaultValue = "200", description = "tokens decoded per generation run") int genTokens;
+    @Option(names = "--stream-mib", defaultValue = "1024", description = "buffer of the bandwidth test, MiB (far larger than the caches)") int streamMib;
+    @Option(names = "--fma-iterations", defaultValue = "100", description = "millions of iterations of the FMA peak loop per repeat") int fmaIterations;
+    @Option(names = "--parts", split = ",", defaultValue = "machine,sgemm,model",
+            description = "what to run: machine (bandwidth, FMA peak), sgemm, model (train, importance, masked, generate)")
+    List<String> parts;
+    @Option(names = "--python", description = "the Python with Debian's python3-torch (default: /usr/bin/python3 if present, else python3)")
+    String python;
+    @Option(names = "--llama2c", description = "a llama2.c checkout with its run (and runq) built: adds their decoding speed") Path llama2c;
+    @Option(names = "--llama2c-q8-model", description = "a version-2 (Q8_0) llama2.c export of the same shape, for runq") Path llama2cQ8;
+    @Option(names = "--cache", description = "where the reference programs are built (default: ~/.cache/piece4j/bench-reference)") Path cache;
+    @Option(names = "--no-install", description = "never apt-get install a missing reference") boolean noInstall;
+    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--json", description = "print one JSON object as the last line of stdout") boolean json;
+
+    private final Map<String, RunRecord> references = new LinkedHashMap<>();
+    private final Map<String, Object> figures = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        for (String l : layouts) if (!l.matches("nn|nt|tn")) throw new IllegalArgumentException("--layouts: expected nn, nt or tn, got " + l);
+        for (String p : parts) if (!List.of("machine", "sgemm", "model").contains(p)) {
+            throw new IllegalArgumentException("--parts: expected machine, sgemm or model, got " + p);
+        }
+        MachineInfo machine = MachineInfo.detect();
+        ReferencePrograms refs = new ReferencePrograms(cache != null ? cache : ReferencePrograms.defaultCache(), !noInstall);
+        ComparisonTable table = new ComparisonTable();
+        String backendName;
+        int t;
+        try (Backend probe = Backends.create(backend, threads)) {
+            backendName = probe.name();
+            t = probe.threads();
+        }
+        Map<String, String> refEnv = referenceEnvironment(machine, t);
+        progress("machine: " + machine.describe() + "; piece4j backend " + backendName + ", " + t + " threads; references run with "
+                + ReferencePrograms.describe(List.of(), refEnv).strip());
+
+        double bandwidth = Double.NaN, peak = Double.NaN;
+        if (parts.contains("machine") || parts.contains("model")) {
+            bandwidth = streamBandwidth(refs, refEnv);
+            peak = fmaPeak(refs, refEnv);
+        }
+        if (parts.contains("sgemm")) sgemm(refs, refEnv, table, backendName, t, peak);
+        if (parts.contains("model")) model(refs, refEnv, table, backendName, t, bandwidth, peak);
+
+        String md = table.toMarkdown();
+        System.out.println();
+        System.out.println("Machine: " + machine.describe() + "; piece4j on " + backendName + ", " + t + " threads; config " + config
+                + ", batch " + batch + " x " + seq + ".");
+        System.out.println();
+        System.out.print(md);
+        System.out.println();
+        System.out.println("References:");
+        references.forEach((name, r) -> System.out.println("- " + name + ": " + r.toJson()));
+        if (json) {
+            List<RunRecord> refList = new ArrayList<>();
+            references.forEach((name, r) -> refList.add(new RunRecord().put("name", name).put("result", r)));
+            System.out.println(new RunRecord().put("benchmark", "compare").put("backend", backendName).put("threads", t)
+                    .put("cpu_model", machine.cpuModel()).put("cores", machine.cores()).put("avx512", machine.hasAvx512())
+                    .put("config", config).put("batch", batch).put("seq", seq).put("steps", steps)
+                    .put("importance_batches", importanceBatches).put("ratio", ratio).put("gen_tokens", genTokens)
+                    .put("reference_environment", ReferencePrograms.describe(List.of(), refEnv).strip())
+                    .put("figures", figures).put("references", refList).put("rows", table.toRecords()).put("seed", seed)
+                    .withEnvironment().toJson());
+        }
+        return 0;
+    }
+
+    private static void progress(String line) {
+        System.err.println("bench compare: " + line);
+    }
+
+    /**
+     * The environment of every reference command: thread counts, and OpenBLAS's best kernels for this
+     * processor (OPENBLAS_CORETYPE set, OPENBLAS_L2_SIZE removed; this machine's defaults may force
+     * older kernels for the sake of other programs). Null values are removed from the environment.
+     */
+    static Map<String, String> referenceEnvironment(MachineInfo machine, int threads) {
+        Map<String, String> env = new HashMap<>();
+        env.put("OMP_NUM_THREADS", String.valueOf(threads));
+        env.put("OPENBLAS_NUM_THREADS", String.valueOf(threads));
+        env.put("OPENBLAS_CORETYPE", machine.openBlasCoreType());
+        env.put("OPENBLAS_L2_SIZE", null);
+        return env;
+    }
+
+    // ---------------------------------------------------------------- the machine's limits
+
+    private double streamBandwidth(ReferencePrograms refs, Map<String, String> env) throws InterruptedException {
+        progress("streaming-read bandwidth (C, " + streamMib + " MiB, 12 passes) ...");
+        ReferencePrograms.Outcome o;
+        try {
+            Path bin = refs.build("stream_read.c", List.of("-O3", "-march=native", "-fopenmp", "--"));
+            o = refs.runJson(List.of(bin.toString(), String.valueOf(streamMib), "12"), env, 600);
+        } catch (IOException e) {
+            o = ReferencePrograms.Outcome.missing(e.getMessage(), "gcc stream_read.c");
+        }
+        RunRecord r = record(o);
+        references.put("stream_read", r);
+        if (!o.ran()) return Double.NaN;
+        double best = number(o.lines().getFirst(), "best_gbps");
+        figures.put("stream_best_gbps", best);
+        figures.put("stream_median_gbps", number(o.lines().getFirst(), "median_gbps"));
+        return best;
+    }
+
+    private double fmaPeak(ReferencePrograms refs, Map<String, String> env) throws InterruptedException {
+        progress("FMA peak (C loop) ...");
+        ReferencePrograms.Outcome o;
+        try {
+            Path bin = refs.build("fma_peak.c", List.of("-O2", "-march=native", "-fopenmp", "--"));
+            o = refs.runJson(List.of(bin.toString(), String.valueOf(fmaIterations), "7"), env, 600);
+        } catch (IOException e) {
+            o = ReferencePrograms.Outcome.missing(e.getMessage(), "gcc fma_peak.c");
+        }
+        references.put("fma_peak", record(o));
+        if (!o.ran()) return Double.NaN;
+        double best = number(o.lines().getFirst(), "best_gflops");
+        figures.put("fma_peak_best_gflops", best);
+        figures.put("fma_peak_isa", o.lines().getFirst().get("isa"));
+        return best;
+    }
+
+    // ---------------------------------------------------------------- SGEMM
+
+    private void sgemm(ReferencePrograms refs, Map<String, String> env, ComparisonTable table, String backendName, int t, double peak)
+            throws InterruptedException {
+        progress("OpenBLAS SGEMM ...");
+        Path[] bin = new Path[1];
+        String missing = refs.ensure("OpenBLAS SGEMM", List.of("libopenblas-dev"), () -> {
+            try {
+                bin[0] = refs.build("sgemm_openblas.c", List.of("-O2", "--", "-lopenblas"));
+                return null;
+            } catch (IOException e) {
+                return "OpenBLAS SGEMM cannot be built: " + e.getMessage();
+            }
+        });
+        List<String> shapes = new ArrayList<>();
+        for (int n : sizes) for (String l : layouts) shapes.add(n + ":" + l);
+        ReferencePrograms.Outcome o;
+        if (missing != null) {
+            o = ReferencePrograms.Outcome.missing(missing, "gcc sgemm_openblas.c -lopenblas");
+        } else {
+            List<String> cmd = new ArrayList<>(List.of(bin[0].toString()));
+            cmd.addAll(shapes);
+            o = refs.runJson(cmd, env, 1800);
+        }
+        references.put("openblas_sgemm", record(o));
+        Map<String, Double> blas = new HashMap<>();
+        String kernels = "missing";
+        if (o.ran()) {
+            Map<String, Object> head = o.lines().getFirst();
+            kernels = String.valueOf(head.get("core"));
+            figures.put("openblas_core", kernels);
+            figures.put("openblas_config", head.get("config"));
+            for (Map<String, Object> line : o.lines()) {
+                if (line.containsKey("size")) blas.put(line.get("size") + ":" + line.get("layout"), number(line, "median_gflops"));
+            }
+        }
+        List<String> backends = matmulBackends != null ? matmulBackends : new ArrayList<>(List.of(backendName));
+        if (matmulBackends == null && !backendName.equals("ejml")) backends.add("ejml");
+        String reference = "OpenBLAS, " + kernels + " kernels";
+        for (String be : backends) {
+            for (String shape : shapes) {
+                int n = Integer.parseInt(shape.substring(0, shape.indexOf(':')));
+                String layout = shape.substring(shape.indexOf(':') + 1);
+                progress("piece4j SGEMM " + n + " " + layout + " on " + be + " ...");
+                double gflops = MatmulTiming.medianGflops(be, t, n, layout);
+                figures.put("sgemm_" + be + "_" + n + "_" + layout + "_gflops", gflops);
+                String measure = "SGEMM " + n + "^3 " + layout + ", " + be;
+                double ref = blas.getOrDefault(shape, Double.NaN);
+                if (be.equals(backendName)) table.add(measure, "GFLOP/s", gflops, reference, ref, Direction.AT_LEAST, 0.95, "");
+                else table.info(measure, "GFLOP/s", gflops, reference, ref, "comparison point");
+            }
+        }
+        if (Double.isFinite(peak) && sizes.length > 0) {
+            String key = "sgemm_" + backendName + "_" + sizes[sizes.length - 1] + "_" + layouts.getFirst() + "_gflops";
+            if (figures.get(key) instanceof Double g) {
+                table.info("SGEMM " + sizes[sizes.length - 1] + "^3 " + layouts.getFirst() + ", " + backendName + " vs FMA peak",
+                        "GFLOP/s", g, "FMA peak, C loop", peak, "");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the model's jobs
+
+    private void model(ReferencePrograms refs, Map<String, String> env, ComparisonTable table, String backendName, int t,
+                       double bandwidth, double peak) throws Exception {
+        var cfg = BenchModels.named(config);
+        if (seq > cfg.maxSeqLen()) throw new IllegalArgumentException("--seq " + seq + " exceeds " + config + "'s max_seq_len " + cfg.maxSeqLen());
+        double full, importance, masked, generate;
+        long p;
+        double weightBytes;
+        int genN = Math.min(genTokens, cfg.maxSeqLen() - 1);
+        try (Backend be = Backends.create(backendName, t)) {
+            LlamaModel m = BenchModels.load(null, config, be, seed);
+            p = m.layout().size();
+            // weights read per decoded token: every matrix and norm; the embedding table once more as the head if tied,
+            // else one row of it (negligible) plus the untied head
+            weightBytes = 4.0 * (cfg.tiedEmbeddings() ? p : p - (long) cfg.vocabSize() * cfg.dim());
+            Rng rng = new Rng(seed);
+            TokenBatch data = TrainBench.randomBatch(rng, cfg.vocabSize(), batch, seq);
+            Tensor grads = m.enableGradients();
+            Tensor params = m.parameters();
+            params.setGrad(grads);
+
+            progress("piece4j full training step (" + steps + " timed) ...");
+            AdamW dense = new AdamW(List.of(params), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
+            full = TrainBench.time(() -> TrainBench.fullStep(m, data, dense), steps);
+
+            progress("piece4j importance pass (PIECE-S, " + importanceBatches + " batches) ...");
+            List<TokenBatch> batches = new ArrayList<>();
+            for (int i = 0; i < importanceBatches; i++) batches.add(TrainBench.randomBatch(rng, cfg.vocabSize(), batch, seq));
+            long t0 = System.nanoTime();
+            Mask mask = ImportanceEstimation.run(m, batches, Estimator.PIECE_S, ratio, "bench", batch).mask();
+            importance = (System.nanoTime() - t0) / 1e9;
+
+            progress("piece4j masked step (k = " + mask.size() + ", " + steps + " timed) ...");
+            m.setTrainableIndices(mask.indices());
+            MaskedAdamW opt = new MaskedAdamW(params, grads, mask, MaskedAdamW.Settings.piece());
+            masked = TrainBench.time(() -> {
+                grads.zero();
+                m.loss(data.tokens(), data.targets(), batch, seq).backward();
+                opt.step(1e-5f);
+            }, steps);
+            m.setTrainableIndices(null);
+            figures.put("mask_k", mask.size());
+
+            progress("piece4j generation (" + genN + " tokens) ...");
+            for (int w = 0; w < 3; w++) GenerateBench.decode(m, genN);
+            double[] runs = new double[3];
+            for (int r = 0; r < runs.length; r++) {
+                long s = System.nanoTime();
+                GenerateBench.decode(m, genN);
+                runs[r] = (System.nanoTime() - s) / 1e9;
+            }
+            Arrays.sort(runs);
+            generate = genN / runs[1];
+        }
+        double tokensPerStep = batch * seq;
+        figures.put("parameters", p);
+        figures.put("full_seconds_per_step", full);
+        figures.put("full_tokens_per_second", tokensPerStep / full);
+        figures.put("importance_seconds", importance);
+        figures.put("masked_seconds_per_step", masked);
+        figures.put("generate_tokens_per_second", generate);
+        figures.put("weight_bytes_per_token", weightBytes);
+
+        Map<String, Object> torch = pytorch(refs, env, cfg, t, genN);
+        String torchName = torch == null ? "PyTorch" : "PyTorch " + torch.get("torch") + blasNote(torch);
+        double tFull = torchNumber(torch, "full_seconds_per_step"), tImp = torchNumber(torch, "importance_seconds");
+        double tMasked = torchNumber(torch, "masked_seconds_per_step"), tGen = torchNumber(torch, "generate_tokens_per_second");
+        String shape = config + ", " + batch + "x" + seq;
+
+        table.add("training step, full (" + shape + ")", "tokens/s", tokensPerStep / full, torchName, tokensPerStep / tFull,
+                Direction.AT_LEAST, 3, "");
+        double modelGflops = 6.0 * p * tokensPerStep / full / 1e9;
+        table.add("training step, full: model FLOPs (6 N per token)", "GFLOP/s", modelGflops, "FMA peak, C loop", peak,
+                Direction.AT_LEAST, 0.45, "");
+        table.add("masked PIECE step (r = " + ratio + ") vs piece4j's full step", "s/step", masked, "piece4j full step", full,
+                Direction.AT_MOST, 0.6, "");
+        table.add("masked PIECE step (r = " + ratio + ")", "tokens/s", tokensPerStep / masked, torchName + " masked step",
+                tokensPerStep / tMasked, Direction.AT_LEAST, 4, "");
+        double impTokens = (double) importanceBatches * tokensPerStep;
+        table.add("importance pass (PIECE-S, " + importanceBatches + " batches)", "tokens/s", impTokens / importance, torchName,
+                impTokens / tImp, Direction.AT_LEAST, 3, "");
+        double bound = bandwidth * 1e9 / weightBytes;
+        table.add("generation, batch 1, fp32", "tokens/s", generate, "memory bound: read bandwidth / weight bytes per token", bound,
+                Direction.AT_LEAST, 0.85, String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6));
+        table.info("generation, batch 1, fp32", "tokens/s", generate, torchName, tGen, "");
+        if (llama2c != null) llama2c(refs, env, table, generate, t, genN);
+    }
+
+    private static String blasNote(Map<String, Object> torch) {
+        if (torch.get("blas") instanceof Map<?, ?> b) return ", OpenBLAS " + b.get("core") + " kernels";
+        return "";
+    }
+
+    private static double torchNumber(Map<String, Object> torch, String key) {
+        return torch != null && torch.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    /** Runs the PyTorch script on the same shape; null when PyTorch is missing (the reason goes in the references). */
+    private Map<String, Object> pytorch(ReferencePrograms refs, Map<String, String> env, io.piece4j.nn.LlamaConfig cfg, int t, int genN)
+            throws InterruptedException {
+        String py = python != null ? python : Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        progress("PyTorch reference (" + py + "; full, importance, masked, generate) ...");
+        String missing = refs.ensure("the PyTorch reference", List.of("python3-torch"), () -> {
+            try {
+                ReferencePrograms.Run r = ReferencePrograms.run(List.of(py, "-c", "import torch"), Map.of(), 120);
+                return r.exit() == 0 ? null : py + " cannot import torch";
+            } catch (IOException e) {
+                return py + " cannot run: " + e.getMessage();
+            }
+        });
+        ReferencePrograms.Outcome o;
+        if (missing != null) {
+            o = ReferencePrograms.Outcome.missing(missing, py + " torch_reference.py");
+        } else {
+            Map<String, String> torchEnv = new HashMap<>(env);
+            // Debian's PyTorch uses OpenMP; the OpenMP build of OpenBLAS shares its threads instead of adding its own
+            Path openmp = Path.of("/usr/lib/x86_64-linux-gnu/openblas-openmp");
+            if (Files.isRegularFile(openmp.resolve("libblas.so.3"))) {
+                String old = System.getenv("LD_LIBRARY_PATH");
+                torchEnv.put("LD_LIBRARY_PATH", openmp + (old == null || old.isBlank() ? "" : ":" + old));
+            }
+            try {
+                Path script = refs.source("torch_reference.py");
+                List<String> cmd = List.of(py, script.toString(), "--threads", String.valueOf(t), "--dim", String.valueOf(cfg.dim()),
+                        "--layers", String.valueOf(cfg.layers()), "--heads", String.valueOf(cfg.heads()), "--kv-heads", String.valueOf(cfg.kvHeads()),
+                        "--hidden", String.valueOf(cfg.hiddenDim()), "--vocab", String.valueOf(cfg.vocabSize()),
+                        "--seq-len", String.valueOf(seq), "--batch", String.valueOf(batch), "--steps", String.valueOf(steps),
+                        "--importance-batches", String.valueOf(importanceBatches), "--ratio", String.valueOf(ratio),
+                        "--gen-tokens", String.valueOf(genN), "--seed", String.valueOf(seed));
+                o = refs.runJson(cmd, torchEnv, 3600);
+            } catch (IOException e) {
+                o = ReferencePrograms.Outcome.missing(e.getMessage(), py + " torch_reference.py");
+            }
+        }
+        references.put("pytorch", record(o));
+        return o.ran() ? o.lines().getLast() : null;
+    }
+
+    private void llama2c(ReferencePrograms refs, Map<String, String> env, ComparisonTable table, double generate, int t, int genN)
+            throws Exception {
+        Llama2cReference l2c = new Llama2cReference(llama2c, llama2cQ8, refs.cache());
+        for (String program : List.of("run", "runq")) {
+            progress("llama2.c " + program + " ...");
+            Llama2cReference.Result r = l2c.run(program, config, seed, env, genN);
+            references.put("llama2c_" + program, new RunRecord().put("status", r.missing() == null ? "ran" : "missing")
+                    .put("reason", r.missing()).put("command", r.command()).put("tokens_per_second", Double.isNaN(r.tokensPerSecond()) ? null : r.tokensPerSecond()));
+            table.info("generation, batch 1, fp32", "tokens/s", generate, "llama2.c " + program + (program.equals("runq") ? " (int8 weights)" : ""),
+                    r.tokensPerSecond(), t + " threads");
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static RunRecord record(ReferencePrograms.Outcome o) {
+        RunRecord r = new RunRecord().put("status", o.ran() ? "ran" : "missing").put("command", o.command());
+        if (!o.ran()) return r.put("reason", o.missing());
+        return r.put("output", o.lines());
+    }
+
+    private static double number(Map<String, Object> line, String key) {
+        return line.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+}

@@ -1,0 +1,131 @@
+package io.piece4j.bench;
+
+import io.piece4j.cli.PieceCli;
+import io.piece4j.nn.json.JsonReader;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * `piece bench compare` end to end on the tiny shape: whatever references this machine has, piece4j's
+ * figures print, a missing reference is named with its reason, and the JSON line holds every row.
+ * (Speeds are not asserted: a ratio is only meaningful in a real run on a quiet machine.)
+ */
+class CompareBenchTest {
+    /** Runs `piece args...` in-process; returns the exit code and stdout. */
+    private static Object[] piece(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int code;
+        try (PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            code = PieceCli.commandLine().execute(args);
+        } finally {
+            System.setOut(old);
+        }
+        return new Object[] {code, buf.toString(StandardCharsets.UTF_8)};
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> lastJson(String stdout) throws Exception {
+        String[] lines = stdout.strip().split("\n");
+        return (Map<String, Object>) JsonReader.parse(lines[lines.length - 1]);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> reference(Map<String, Object> json, String name) {
+        for (Object o : (List<Object>) json.get("references")) {
+            Map<String, Object> r = (Map<String, Object>) o;
+            if (name.equals(r.get("name"))) return (Map<String, Object>) r.get("result");
+        }
+        throw new AssertionError("no reference " + name + " in " + json.get("references"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> row(Map<String, Object> json, String measurePrefix) {
+        for (Object o : (List<Object>) json.get("rows")) {
+            Map<String, Object> r = (Map<String, Object>) o;
+            if (((String) r.get("measure")).startsWith(measurePrefix)) return r;
+        }
+        throw new AssertionError("no row starting with '" + measurePrefix + "' in " + json.get("rows"));
+    }
+
+    @Test
+    void modelJobsPrintPiece4jFiguresAndNameAMissingPyTorch() throws Exception {
+        Path cache = Files.createTempDirectory("compare-cache");
+        Object[] r = piece("bench", "compare", "--parts", "model", "--config", "tiny", "--batch", "2", "--seq", "32", "--steps", "1",
+                "--importance-batches", "2", "--gen-tokens", "8", "--stream-mib", "16", "--fma-iterations", "1",
+                "--python", "/nonexistent/python3", "--no-install", "--cache", cache.toString(), "--threads", "2", "--json");
+        String out = (String) r[1];
+        assertEquals(0, r[0], out);
+        Map<String, Object> json = lastJson(out);
+        assertEquals("compare", json.get("benchmark"));
+        Map<String, Object> full = row(json, "training step, full (tiny, 2x32)");
+        assertTrue(((Number) full.get("piece4j")).doubleValue() > 0, "piece4j's tokens/s prints: " + full);
+        assertNull(full.get("reference_value"), "PyTorch could not run, so its figure is null: " + full);
+        assertNull(full.get("met"), "no verdict without a reference: " + full);
+        Map<String, Object> torch = reference(json, "pytorch");
+        assertEquals("missing", torch.get("status"));
+        assertTrue(String.valueOf(torch.get("reason")).contains("/nonexistent/python3"), "the reason names the Python tried: " + torch);
+        assertTrue(out.contains("| importance pass (PIECE-S, 2 batches) | tokens/s |"), "the table has the importance row:\n" + out);
+        Map<String, Object> masked = row(json, "masked PIECE step (r = 0.001) vs piece4j's full step");
+        assertTrue(masked.get("ratio") instanceof Double d && d > 0, "masked vs full is measured in the same run: " + masked);
+
+        Map<String, Object> stream = reference(json, "stream_read");
+        if (ReferencePrograms.onPath("gcc")) {
+            assertEquals("ran", stream.get("status"), "with gcc the bandwidth test builds and runs: " + stream);
+            Map<String, Object> gen = row(json, "generation, batch 1, fp32");
+            assertTrue(gen.get("reference_value") instanceof Double bound && bound > 0, "the memory bound is computed: " + gen);
+            assertTrue(Files.isExecutable(cache.resolve("stream_read")) && Files.isExecutable(cache.resolve("fma_peak")),
+                    "the C programs are built into the cache folder");
+        } else {
+            assertEquals("missing", stream.get("status"));
+            assertTrue(String.valueOf(stream.get("reason")).contains("gcc"), stream.toString());
+        }
+    }
+
+    @Test
+    void sgemmRowsForEveryBackendAskedForWithOpenBlasRunOrNamedMissing() throws Exception {
+        Path cache = Files.createTempDirectory("compare-cache");
+        Object[] r = piece("bench", "compare", "--parts", "sgemm", "--sizes", "64", "--layouts", "nn,tn", "--matmul-backends", "simd,ejml",
+                "--no-install", "--cache", cache.toString(), "--threads", "2", "--json");
+        String out = (String) r[1];
+        assertEquals(0, r[0], out);
+        Map<String, Object> json = lastJson(out);
+        for (String be : List.of("simd", "ejml")) {
+            for (String layout : List.of("nn", "tn")) {
+                Map<String, Object> row = row(json, "SGEMM 64^3 " + layout + ", " + be);
+                assertTrue(((Number) row.get("piece4j")).doubleValue() > 0, "GFLOP/s of " + be + " " + layout + ": " + row);
+            }
+        }
+        Map<String, Object> blas = reference(json, "openblas_sgemm");
+        if ("ran".equals(blas.get("status"))) {
+            assertNotNull(row(json, "SGEMM 64^3 nn, simd").get("ratio"), "with OpenBLAS there is a ratio");
+            assertTrue(String.valueOf(blas.get("command")).contains("-u OPENBLAS_L2_SIZE"), "L2 override removed for OpenBLAS: " + blas);
+            assertTrue(row(json, "SGEMM 64^3 nn, simd").get("reference").toString().contains(" kernels"), "the kernels that ran are named");
+        } else {
+            assertTrue(blas.get("reason") != null && !blas.get("reason").toString().isBlank(), "a missing OpenBLAS says why: " + blas);
+        }
+        assertEquals(Boolean.TRUE, row(json, "SGEMM 64^3 nn, simd").get("target") != null, "simd's rows carry the >= 0.95x target");
+        assertNull(row(json, "SGEMM 64^3 nn, ejml").get("target"), "ejml is a comparison point without a target");
+    }
+
+    @Test
+    void anUnknownPartIsRejectedWithTheExpectedNames() {
+        // in-process picocli prints the exception and returns 1; `piece` prints one line and exits with 2
+        Object[] r = piece("bench", "compare", "--parts", "sgem");
+        assertEquals(1, r[0], "a misspelt part must fail before anything runs");
+        assertTrue(((String) r[1]).isBlank(), "nothing measured or printed: " + r[1]);
+    }
+}
