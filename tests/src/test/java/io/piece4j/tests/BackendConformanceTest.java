@@ -110,7 +110,7 @@ class BackendConformanceTest {
     @Test
     void everyExpectedBackendIsPresentAndAvailable() {
         Set<String> expected = TestBackends.expected();
-        assertTrue(!expected.isEmpty(), "piece.expect.backends is not set: the tests module's surefire configuration names simd at least");
+        assertTrue(!expected.isEmpty(), "piece.expect.backends is not set: the tests module's surefire configuration names simd and ejml at least");
         for (String name : expected) {
             BackendProvider p = Backends.providers().stream().filter(q -> q.name().equals(name)).findFirst().orElse(null);
             assertTrue(p != null, "expected backend '" + name + "' is not on the test class path; found: " + Backends.describe(Backends.providers()));
