@@ -15,8 +15,11 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.math.RoundingMode;
 import java.nio.file.Path;
 import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -86,6 +89,9 @@ public final class Charts {
             max = 1;
         }
         if (min == max) { min -= 0.5; max += 0.5; }   // a flat map still needs a scale
+        // XChart prints the scale's ends with Double.toString: round them outwards to the cells' precision
+        min = roundTo(cellPattern, min, RoundingMode.FLOOR);
+        max = roundTo(cellPattern, max, RoundingMode.CEILING);
 
         HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(HEIGHT).build();   // the (width, height) constructor leaves the colour range unset
         chart.setTitle(title);
@@ -124,6 +130,18 @@ public final class Charts {
             throw new IllegalArgumentException("value format '" + valueFormat + "' is not a DecimalFormat pattern: " + e.getMessage());
         }
         return valueFormat;
+    }
+
+    /** value rounded with mode to the decimals of decimalPattern, as a double whose toString is that short form */
+    static double roundTo(String decimalPattern, double value, RoundingMode mode) {
+        DecimalFormat format = new DecimalFormat(decimalPattern, DecimalFormatSymbols.getInstance(Locale.ROOT));
+        format.setRoundingMode(mode);
+        format.setGroupingUsed(false);
+        try {
+            return format.parse(format.format(value)).doubleValue();
+        } catch (ParseException e) {
+            return value;   // a pattern that does not read back (e.g. with a suffix): keep the exact end
+        }
     }
 
     /** Grouped bars: one group per category, one bar per series; errors (same shape) as error bars, or null. */

@@ -133,6 +133,15 @@ class ChartsTest {
         assertTrue(e.getMessage().contains("expected %.Nf, %d or a DecimalFormat pattern"), e.getMessage());
     }
 
+    @Test
+    void heatMapScaleEndsAreRoundedOutwardsToTheCellPrecision() {
+        // XChart prints the ends with Double.toString: 0.12000000000000001 must print as 0.12
+        assertEquals("0.12", Double.toString(Charts.roundTo("0.000", 0.1 + 0.02, java.math.RoundingMode.FLOOR)));
+        assertEquals(0.13, Charts.roundTo("0.00", 0.1234, java.math.RoundingMode.CEILING));
+        assertEquals(0.12, Charts.roundTo("0.00", 0.1299, java.math.RoundingMode.FLOOR));
+        assertEquals(-0.3, Charts.roundTo("0.0", -0.25, java.math.RoundingMode.FLOOR));
+    }
+
     private static int[] pixels(BufferedImage image) {
         return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
     }
