@@ -9,7 +9,7 @@ import java.util.ServiceLoader;
 /** The `piece` command line: one subcommand per job, --help everywhere. */
 @Command(name = "piece", mixinStandardHelpOptions = true, version = "piece4j 0.1.0",
         description = "PIECE continual learning for Llama-style models, in pure Java.",
-        subcommands = {DemoCommand.class, GenerateCommand.class, PretrainCommand.class, BundledCommand.class, ImportanceCommand.class, TrainCommand.class, InspectCommand.class, ConvertCommand.class, BackendsCommand.class})
+        subcommands = {DemoCommand.class, ContinualCommand.class, EvalCommand.class, GenerateCommand.class, PretrainCommand.class, BundledCommand.class, ImportanceCommand.class, TrainCommand.class, InspectCommand.class, ConvertCommand.class, BackendsCommand.class})
 public final class PieceCli implements Runnable {
 
     @Override
@@ -33,6 +33,16 @@ public final class PieceCli implements Runnable {
             }
             return new CommandLine.RunLast().execute(parsed);
         });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            // a user's mistake (bad file, bad option value) gets one clear line, not a stack trace
+            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException
+                    || ex instanceof java.io.UncheckedIOException) {
+                cmd.getErr().println("piece " + cmd.getCommandName() + ": " + ex.getMessage());
+                if (System.getenv("PIECE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
+                return 2;
+            }
+            throw ex;
+        });
         return cl;
     }
 
@@ -44,16 +54,6 @@ public final class PieceCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        CommandLine cl = commandLine();
-        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            // a user's mistake (bad file, bad option value) gets one clear line, not a stack trace
-            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || ex instanceof java.io.IOException) {
-                cmd.getErr().println("piece " + cmd.getCommandName() + ": " + ex.getMessage());
-                if (System.getenv("PIECE_DEBUG") != null) ex.printStackTrace(cmd.getErr());
-                return 2;
-            }
-            throw ex;
-        });
-        System.exit(cl.execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

@@ -2,6 +2,7 @@ package io.piece4j.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.piece4j.piece.GitCommit;
 
 import java.io.IOException;
 import java.io.StringWriter;

@@ -32,16 +32,41 @@ public final class ImportanceEstimation {
 
     /** The eligible flat range: everything after the input embeddings (which come first in the layout). */
     public static TopKSelector.Range[] eligible(ParameterLayout layout) {
-        ParameterLayout.Entry emb = layout.get("tok_embeddings");
-        return new TopKSelector.Range[] {new TopKSelector.Range(emb.offset() + emb.numel(), layout.size())};
+        return eligible(layout, true);
+    }
+
+    /**
+     * The eligible flat ranges: every parameter but the input embeddings, and without the RMSNorm gains
+     * (the 1-D tensors) when includeNorms is false. Adjacent eligible tensors are merged into one range.
+     */
+    public static TopKSelector.Range[] eligible(ParameterLayout layout, boolean includeNorms) {
+        java.util.List<TopKSelector.Range> out = new java.util.ArrayList<>();
+        for (ParameterLayout.Entry e : layout.entries()) {
+            if (e.name().equals("tok_embeddings") || !includeNorms && e.shape().length == 1) continue;
+            long begin = e.offset(), end = e.offset() + e.numel();
+            if (!out.isEmpty() && out.getLast().end() == begin) out.set(out.size() - 1, new TopKSelector.Range(out.getLast().begin(), end));
+            else out.add(new TopKSelector.Range(begin, end));
+        }
+        return out.toArray(TopKSelector.Range[]::new);
+    }
+
+    /** How many indices the ranges hold. */
+    public static long count(TopKSelector.Range[] ranges) {
+        long n = 0;
+        for (TopKSelector.Range r : ranges) n += r.end() - r.begin();
+        return n;
     }
 
     /** Selects the top max(1, floor(ratio * eligible)) by the estimator's score. */
     public static Mask select(ImportanceAccumulator acc, ParameterLayout layout, Estimator estimator, double ratio,
                               String task, String modelHash, int batchSize) {
-        TopKSelector.Range[] eligible = eligible(layout);
-        long eligibleCount = 0;
-        for (TopKSelector.Range r : eligible) eligibleCount += r.end() - r.begin();
+        return select(acc, layout, eligible(layout), estimator, ratio, task, modelHash, batchSize);
+    }
+
+    /** Selects the top max(1, floor(ratio * eligible)) of the eligible ranges by the estimator's score. */
+    public static Mask select(ImportanceAccumulator acc, ParameterLayout layout, TopKSelector.Range[] eligible, Estimator estimator,
+                              double ratio, String task, String modelHash, int batchSize) {
+        long eligibleCount = count(eligible);
         int k = Mask.budget(ratio, eligibleCount);
         Tensor g = acc.g(), h = acc.h();
         float[] hBuf = new float[1 << 16];

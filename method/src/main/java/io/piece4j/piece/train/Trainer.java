@@ -39,7 +39,7 @@ public final class Trainer {
     }
 
     private final LlamaModel model;
-    private final Mask mask;           // the trained coordinates; null = all (full fine-tuning)
+    private final Trainable trainable; // what the optimizer updates
     private final TrainSettings settings;
     private final EpochData data;
     private final String task;
@@ -47,10 +47,16 @@ public final class Trainer {
     private Progress progress = (a, b, c, d, e, f) -> {};
     private java.util.function.Consumer<Tensor> afterBackward = g -> {};
     private long stopAfter = Long.MAX_VALUE;
+    private TrainingHooks hooks = TrainingHooks.NONE;
 
+    /** Trains the model's own parameters under mask (null = all of them: full fine-tuning). */
     public Trainer(LlamaModel model, Mask mask, TrainSettings settings, EpochData data, String task, Path checkpoint) {
+        this(model, Trainable.ofModel(model, mask), settings, data, task, checkpoint);
+    }
+
+    public Trainer(LlamaModel model, Trainable trainable, TrainSettings settings, EpochData data, String task, Path checkpoint) {
         this.model = model;
-        this.mask = mask;
+        this.trainable = trainable;
         this.settings = settings;
         this.data = data;
         this.task = task;
@@ -76,17 +82,21 @@ public final class Trainer {
         return this;
     }
 
+    /** A method's changes to the loss and the gradient (EWC, LwF, GEM, ...). */
+    public Trainer withHooks(TrainingHooks h) { this.hooks = h; return this; }
+
     private static long stepsIn(int microBatches, int accumulation) {
         return (microBatches + accumulation - 1) / accumulation;
     }
 
     /** Runs to the end; with resume, continues from the checkpoint if there is one. */
     public Result run(boolean resume) {
-        Tensor params = model.parameters();
-        Tensor grads = model.enableGradients();
-        long p = model.layout().size();
+        Tensor params = trainable.params();
+        Tensor grads = trainable.grads();
+        long p = trainable.size();
+        Mask mask = trainable.mask();
         Mask trained = mask != null ? mask : fullMask(p);
-        model.setTrainableIndices(mask == null || settings.denseGrad() ? null : mask.indices());
+        if (trainable.ofModel()) model.setTrainableIndices(mask == null || settings.denseGrad() ? null : mask.indices());
         MaskedAdamW opt = new MaskedAdamW(params, grads, trained,
                 new MaskedAdamW.Settings(settings.beta1(), settings.beta2(), settings.eps(), settings.weightDecay(), settings.maxGradNorm()));
 
@@ -128,7 +138,7 @@ public final class Trainer {
                 if (mb == groupStart && opt.stepCount() >= stopAfter) break training; // resumed at or past the stop
                 if (mb == groupStart) { grads.zero(); stepLoss = 0; }
                 TokenBatch b = batches.get(mb);
-                Tensor loss = model.loss(b.tokens(), b.targets(), b.batch(), b.seq());
+                Tensor loss = hooks.loss(model, b);
                 float value = loss.item();
                 if (!Float.isFinite(value)) {
                     throw new NonFiniteException("loss became " + value + " in epoch " + (epoch + 1) + ", micro-batch " + (mb + 1)
@@ -141,6 +151,7 @@ public final class Trainer {
                 tokens += b.tokens().length;
                 if (mb == groupStart + groupSize - 1) {
                     float lr = settings.learningRate(opt.stepCount(), totalSteps);
+                    stepLoss += hooks.beforeStep(model, grads, opt.stepCount());
                     try {
                         opt.step(lr);
                     } catch (NonFiniteException e) {
@@ -165,7 +176,7 @@ public final class Trainer {
     private void save(MaskedAdamW opt, Mask trained, int epoch, int nextMicro, long totalSteps, List<Double> losses) {
         try {
             TrainingCheckpoint.write(checkpoint, new TrainingCheckpoint.State(epoch, nextMicro, opt.stepCount(), totalSteps,
-                    settings.toString(), task, List.copyOf(losses)), model.parameters(), opt.firstMoment(), opt.secondMoment(), trained.indices());
+                    settings.toString(), task, List.copyOf(losses)), trainable.params(), opt.firstMoment(), opt.secondMoment(), trained.indices());
         } catch (IOException e) {
             throw new UncheckedIOException("writing checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }

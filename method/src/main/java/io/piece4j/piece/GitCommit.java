@@ -1,4 +1,4 @@
-package io.piece4j.cli;
+package io.piece4j.piece;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
