@@ -11,6 +11,7 @@ import io.piece4j.piece.TokenBatch;
 import io.piece4j.piece.train.Evaluation;
 import io.piece4j.piece.train.TextChunks;
 import io.piece4j.piece.train.TrainSettings;
+import io.piece4j.piece.train.Trainable;
 import io.piece4j.piece.train.Trainer;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.spi.Backend;
@@ -121,7 +122,7 @@ final class PretrainCommand implements Callable<Integer> {
             List<Map<String, Object>> evals = new ArrayList<>();
             Map<String, String> hashes = new LinkedHashMap<>();
             ProgressBar bar = new ProgressBar("pretrain");
-            Trainer trainer = new Trainer(m, null, settings, data, "pretrain", ckpt).onProgress((step, total, loss, rate, tokens, secs) -> {
+            Trainer trainer = new Trainer(m, Trainable.ofModel(m, null), settings, data, "pretrain", ckpt).onProgress((step, total, loss, rate, tokens, secs) -> {
                 if (step <= HASHED_STEPS) hashes.put(Long.toString(step), ModelFingerprint.of(m.parameters()));
                 String detail = String.format(Locale.ROOT, "loss %.4f lr %.2e %.0f tok/s", loss, rate, tokens / Math.max(secs, 1e-9));
                 bar.update(step, total, detail);
