@@ -6,6 +6,7 @@ import io.piece4j.nn.model.ModelFiles;
 import io.piece4j.nn.tokenizer.ByteTokenizer;
 import io.piece4j.nn.tokenizer.Tokenizer;
 import io.piece4j.nn.tokenizer.Tokenizers;
+import io.piece4j.piece.GitCommit;
 import io.piece4j.piece.ModelFingerprint;
 import io.piece4j.piece.TokenBatch;
 import io.piece4j.piece.train.Evaluation;
