@@ -167,6 +167,7 @@ public final class Charts {
         var s = chart.getStyler();
         applyCommonStyle(s);
         s.setDefaultSeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        s.setOverlapped(true);   // every series at the category itself, not side by side as bars are
         s.setErrorBarsColorSeriesColor(true);
         s.setMarkerSize(8);
         s.setPlotGridVerticalLinesVisible(false);
