@@ -1,4 +1,4 @@
-package io.piece4j.cli;
+package io.piece4j.piece;
 
 import org.junit.jupiter.api.Test;
 
