@@ -1,7 +1,6 @@
 package io.piece4j.piece.continual;
 
-import io.piece4j.nn.generate.Generator;
-import io.piece4j.nn.generate.Sampler;
+import io.piece4j.nn.model.BatchDecoder;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.tokenizer.Tokenizer;
 import io.piece4j.piece.TokenBatch;
@@ -13,7 +12,6 @@ import io.piece4j.piece.data.TruncationSettings;
 import io.piece4j.piece.train.Evaluation;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,6 +24,8 @@ public final class TaskEvaluator {
     private static final int LOSS_BATCH = 8;
     /** Predictions kept per task for the report. */
     public static final int SAMPLES_KEPT = 3;
+    /** Prompts decoded together (the weights are read once per step for all of them). */
+    private static final int DECODE_GROUP = 16;
 
     /**
      * @param score       the metric over the test records (for answer-loss tasks: the answer loss)
@@ -51,10 +51,14 @@ public final class TaskEvaluator {
         int maxSeq = model.config().maxSeqLen();
         double loss = answerLoss(model, records, maxPromptTokens, maxAnswerTokens);
         if (!metric.generative()) return new TaskScore(loss, loss, List.of());
+        List<int[]> prompts = new ArrayList<>(records.size());
+        for (TaskRecord r : records) prompts.add(promptIds(r.prompt(), maxNewTokens, maxPromptTokens, maxSeq));
+        List<int[]> answers = BatchDecoder.greedy(model, prompts, maxNewTokens, tokenizer.bosId(), tokenizer.eosId(), DECODE_GROUP);
         List<String> predictions = new ArrayList<>(records.size()), references = new ArrayList<>(records.size());
         List<Sample> samples = new ArrayList<>();
-        for (TaskRecord r : records) {
-            String prediction = greedyAnswer(model, r.prompt(), maxNewTokens, maxPromptTokens, maxSeq);
+        for (int i = 0; i < records.size(); i++) {
+            TaskRecord r = records.get(i);
+            String prediction = tokenizer.decode(answers.get(i));
             predictions.add(prediction);
             references.add(r.answer());
             if (samples.size() < SAMPLES_KEPT) samples.add(new Sample(r.prompt(), r.answer(), prediction));
@@ -72,10 +76,10 @@ public final class TaskEvaluator {
     }
 
     /**
-     * The decoded continuation of BOS + prompt, at most maxNewTokens, stopping at EOS. The prompt keeps its
-     * end when it must be cut (to maxPromptTokens, and to leave room for the answer in the context).
+     * BOS + the prompt's tokens, keeping the prompt's end when it must be cut (to maxPromptTokens, and to
+     * leave room in the context for the answer).
      */
-    public String greedyAnswer(LlamaModel model, String prompt, int maxNewTokens, int maxPromptTokens, int maxSeq) {
+    int[] promptIds(String prompt, int maxNewTokens, int maxPromptTokens, int maxSeq) {
         int[] p = tokenizer.encode(prompt, false, false);
         int room = maxSeq - 1 - Math.min(maxNewTokens, maxSeq / 2);
         int keep = Math.min(p.length, room);
@@ -83,7 +87,6 @@ public final class TaskEvaluator {
         int[] ids = new int[1 + keep];
         ids[0] = tokenizer.bosId();
         System.arraycopy(p, p.length - keep, ids, 1, keep);
-        int[] seq = Generator.generate(model, ids, ids.length + maxNewTokens, Sampler.greedy(), tokenizer.bosId(), tokenizer.eosId(), null);
-        return tokenizer.decode(Arrays.copyOfRange(seq, ids.length, seq.length));
+        return ids;
     }
 }
