@@ -5,13 +5,18 @@ Run from the repository root:
 
     /usr/bin/python3 tests/golden/make_golden.py
 
-It writes, under tests/src/test/resources/golden/tiny-llama/:
-    model.safetensors   the weights, Hugging Face Llama names, F32
-    config.json         the LlamaForCausalLM config of those weights
-    model.bin           the same weights in llama2.c's legacy (version 0) checkpoint format
-    expected.safetensors inputs, logits, loss, every gradient, an SGD loss trajectory,
-                        a greedy decode and PIECE importance sums
-    checksums.txt       sha256 of the files above (`sha256sum -c checksums.txt` in that folder)
+It writes, under tests/src/test/resources/golden/:
+    tiny-llama/          the model with an untied output head, and
+    tiny-llama-tied/     one whose output head is its token embedding (as every llama2.c checkpoint), each with
+        model.safetensors   the weights, Hugging Face Llama names, F32
+        config.json         the LlamaForCausalLM config of those weights
+        model.bin           the same weights in llama2.c's legacy (version 0) checkpoint format
+        expected.safetensors inputs, logits, loss, every gradient, an SGD loss trajectory,
+                            a greedy decode and PIECE importance sums
+        checksums.txt       sha256 of the files above (`sha256sum -c checksums.txt` in that folder)
+    adamw/               torch.optim.AdamW with torch.nn.utils.clip_grad_norm_, one and two steps, on all
+                         coordinates of a vector and on a subset of them (PIECE's masked update)
+        expected.safetensors, checksums.txt
 
 Weights are drawn in float32 from a seeded generator; every computation (forward, loss, gradients,
 SGD, decoding, importance) runs in float64 on those float32 values, and results are rounded to
@@ -29,7 +34,7 @@ import sys
 import numpy as np
 import torch
 
-OUT_DIR = os.path.join("tests", "src", "test", "resources", "golden", "tiny-llama")
+GOLDEN_DIR = os.path.join("tests", "src", "test", "resources", "golden")
 
 # ---------------------------------------------------------------------------------------------
 # Configuration
@@ -47,12 +52,16 @@ RMS_EPS = 1e-5
 ROPE_THETA = 10000.0
 BOS, EOS = 1, 2
 
-SEED = 20240617
+SEED = 20240617                  # the untied model
+ADAMW_SEED = SEED + 2
+TIED_SEED = SEED + 3             # the first seed after SEED whose tied model passes the greedy check (check 5) at
+                                 # EMBED_STD_TIED: random tied models tend to repeat one token
 
 # Standard deviations of the initial weights. Projections use 1/sqrt(fan_in) so that every block
 # changes the residual stream by O(1) and attention is neither uniform nor one-hot; the output head
 # uses 1/sqrt(dim) so that the logits have a standard deviation near 1.
 EMBED_STD = 1.0
+EMBED_STD_TIED = 0.2             # a tied embedding is also the output head: logits with a standard deviation near 1
 NORM_NOISE_STD = 0.1             # RMSNorm weights are 1 + 0.1 * N(0, 1)
 
 BATCH, SEQ = 2, 12               # the main batch
@@ -69,7 +78,7 @@ GREEDY_MAX_LEN = 24              # total length, prompt included (llama2.c's -n)
 # flat parameter buffer in piece4j and the order of the llama2.c file within each kind.
 
 
-def parameter_layout():
+def parameter_layout(tied):
     layout = [("tok_embeddings", "model.embed_tokens.weight", (VOCAB, DIM))]
     for i in range(N_LAYERS):
         hf = f"model.layers.{i}."
@@ -84,22 +93,21 @@ def parameter_layout():
             (f"layers.{i}.mlp.w_up", hf + "mlp.up_proj.weight", (HIDDEN_DIM, DIM)),
             (f"layers.{i}.mlp.w_down", hf + "mlp.down_proj.weight", (DIM, HIDDEN_DIM)),
         ]
-    layout += [("norm", "model.norm.weight", (DIM,)), ("output", "lm_head.weight", (VOCAB, DIM))]
+    layout += [("norm", "model.norm.weight", (DIM,))]
+    if not tied:
+        layout += [("output", "lm_head.weight", (VOCAB, DIM))]
     return layout
 
 
-LAYOUT = parameter_layout()
-
-
-def initial_weights(gen):
-    """float32 weights, drawn in LAYOUT order from one generator."""
+def initial_weights(gen, tied):
+    """float32 weights, drawn in the layout's order from one generator."""
     weights = {}
-    for name, _, shape in LAYOUT:
+    for name, _, shape in parameter_layout(tied):
         noise = torch.randn(shape, generator=gen, dtype=torch.float32)
         if len(shape) == 1:
             w = 1.0 + NORM_NOISE_STD * noise
         elif name == "tok_embeddings":
-            w = EMBED_STD * noise
+            w = (EMBED_STD_TIED if tied else EMBED_STD) * noise
         else:
             w = noise / math.sqrt(shape[1])   # fan_in = in_features of the (out, in) matrix
         weights[name] = w.to(torch.float32)
@@ -154,14 +162,16 @@ def attention(n, p, i, rope):
 
 
 def forward(p, tokens, rope="half"):
-    """logits (B, T, V) for tokens (B, T); p maps canonical names to float64 tensors."""
+    """logits (B, T, V) for tokens (B, T); p maps canonical names to float64 tensors. Without an "output"
+    entry the head is the token embedding itself (tied), so its gradient sums both uses."""
     x = p["tok_embeddings"][tokens]  # (B, T, D)
     for i in range(N_LAYERS):
         h = x + attention(rmsnorm(x, p[f"layers.{i}.attn_norm"]), p, i, rope)
         n = rmsnorm(h, p[f"layers.{i}.mlp_norm"])
         gate, up = n @ p[f"layers.{i}.mlp.w_gate"].T, n @ p[f"layers.{i}.mlp.w_up"].T  # (B, T, F)
         x = h + (torch.nn.functional.silu(gate) * up) @ p[f"layers.{i}.mlp.w_down"].T
-    return rmsnorm(x, p["norm"]) @ p["output"].T
+    head = p["output"] if "output" in p else p["tok_embeddings"]
+    return rmsnorm(x, p["norm"]) @ head.T
 
 
 def mean_loss(logits, targets):
@@ -258,7 +268,9 @@ def half_split_to_interleaved(w, n_heads):
 
 def llama2c_legacy_bytes(w32):
     """llama2.c version-0 checkpoint: 7 int32 header then float32 tensors, weights stacked over
-    layers by kind. vocab_size is negative because the classifier is not shared with the embedding."""
+    layers by kind. vocab_size is negative when the classifier is not shared with the embedding
+    (and wcls then follows the RoPE tables); positive when it is shared (no wcls)."""
+    tied = "output" not in w32
     def stack(kind, permute_heads=None):
         mats = [w32[f"layers.{i}.{kind}"] for i in range(N_LAYERS)]
         if permute_heads:
@@ -274,9 +286,8 @@ def llama2c_legacy_bytes(w32):
         stack("mlp.w_gate"), stack("mlp.w_down"), stack("mlp.w_up"),
         w32["norm"],
         torch.cos(ang).to(torch.float32), torch.sin(ang).to(torch.float32),  # (seq_len, hd/2) each
-        w32["output"],
-    ]
-    header = struct.pack("<7i", DIM, HIDDEN_DIM, N_LAYERS, N_HEADS, N_KV_HEADS, -VOCAB, MAX_SEQ_LEN)
+    ] + ([] if tied else [w32["output"]])
+    header = struct.pack("<7i", DIM, HIDDEN_DIM, N_LAYERS, N_HEADS, N_KV_HEADS, VOCAB if tied else -VOCAB, MAX_SEQ_LEN)
     return header + b"".join(t.contiguous().numpy().astype("<f4").tobytes() for t in parts)
 
 
@@ -284,14 +295,14 @@ def read_llama2c_legacy(raw):
     """Inverse of llama2c_legacy_bytes: canonical name -> float64 tensor, q/k rows interleaved."""
     dim, hidden, layers, heads, kv_heads, vocab, seq_len = struct.unpack("<7i", raw[:28])
     floats = torch.from_numpy(np.frombuffer(raw[28:], dtype="<f4").copy()).to(torch.float64)
-    hd, kv_dim, vocab = dim // heads, kv_heads * (dim // heads), abs(vocab)
+    hd, kv_dim, tied, vocab = dim // heads, kv_heads * (dim // heads), vocab > 0, abs(vocab)
     shapes = [("tok_embeddings", (vocab, dim)), ("attn_norm", (layers, dim)),
               ("attn.wq", (layers, dim, dim)), ("attn.wk", (layers, kv_dim, dim)),
               ("attn.wv", (layers, kv_dim, dim)), ("attn.wo", (layers, dim, dim)),
               ("mlp_norm", (layers, dim)), ("mlp.w_gate", (layers, hidden, dim)),
               ("mlp.w_down", (layers, dim, hidden)), ("mlp.w_up", (layers, hidden, dim)),
               ("norm", (dim,)), ("freq_cis_real", (seq_len, hd // 2)),
-              ("freq_cis_imag", (seq_len, hd // 2)), ("output", (vocab, dim))]
+              ("freq_cis_imag", (seq_len, hd // 2))] + ([] if tied else [("output", (vocab, dim))])
     p, at = {}, 0
     for kind, shape in shapes:
         n = math.prod(shape)
@@ -304,7 +315,7 @@ def read_llama2c_legacy(raw):
     return p
 
 
-def hf_config():
+def hf_config(tied):
     return {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
@@ -321,7 +332,7 @@ def hf_config():
         "hidden_act": "silu",
         "attention_bias": False,
         "mlp_bias": False,
-        "tie_word_embeddings": False,
+        "tie_word_embeddings": tied,
         "bos_token_id": BOS,
         "eos_token_id": EOS,
         "torch_dtype": "float32",
@@ -382,17 +393,22 @@ def i64(t):
     return t.detach().to(torch.int64).contiguous().numpy().astype("<i8")
 
 
-def main():
-    torch.set_num_threads(1)  # one thread: reductions in a fixed order, so the bytes never change
-    torch.use_deterministic_algorithms(True)
-    gen = torch.Generator().manual_seed(SEED)
+def write_checksums(out_dir, names):
+    with open(os.path.join(out_dir, "checksums.txt"), "w") as f:
+        for name in names:
+            with open(os.path.join(out_dir, name), "rb") as g:
+                f.write(f"{hashlib.sha256(g.read()).hexdigest()}  {name}\n")
 
-    w32 = initial_weights(gen)
+
+def make_model(out_dir, seed, tied):
+    """The model files and expected values of one tiny Llama, all drawn from one generator."""
+    gen = torch.Generator().manual_seed(seed)
+    w32 = initial_weights(gen, tied)
     w64 = {k: v.to(torch.float64) for k, v in w32.items()}
     tokens, targets = batch(gen, BATCH, SEQ, PROMPT_LEN_MAIN)
     imp_batches = [batch(gen, IMP_BATCH, IMP_SEQ, PROMPT_LEN_IMP[m]) for m in range(2)]
 
-    # reference state: logits, loss, gradients
+    # reference state: logits, loss, gradients (tied: the embedding's gradient sums its two uses)
     logits, loss, grads = loss_and_grads(w64, tokens, targets)
     rope_diff = check_interleaved_layout(w64, tokens)
     fd_err = check_gradients_by_finite_differences(w64, tokens, targets, grads)
@@ -421,14 +437,14 @@ def main():
         imp[f"imp.piece_s.{name}"] = f32(G.abs() / torch.sqrt(H + 1.0))
 
     # files
-    os.makedirs(OUT_DIR, exist_ok=True)
-    hf_names = {name: hf for name, hf, _ in LAYOUT}
-    write_safetensors(os.path.join(OUT_DIR, "model.safetensors"),
+    os.makedirs(out_dir, exist_ok=True)
+    hf_names = {name: hf for name, hf, _ in parameter_layout(tied)}
+    write_safetensors(os.path.join(out_dir, "model.safetensors"),
                       {hf_names[k]: f32(v) for k, v in w32.items()}, {"format": "pt"})
-    with open(os.path.join(OUT_DIR, "config.json"), "w") as f:
-        json.dump(hf_config(), f, indent=2, sort_keys=True)
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(hf_config(tied), f, indent=2, sort_keys=True)
         f.write("\n")
-    with open(os.path.join(OUT_DIR, "model.bin"), "wb") as f:
+    with open(os.path.join(out_dir, "model.bin"), "wb") as f:
         f.write(llama2c_legacy_bytes(w32))
 
     expected = {
@@ -441,30 +457,29 @@ def main():
     for m, (tk, tg) in enumerate(imp_batches):
         expected[f"imp_tokens_{m}"], expected[f"imp_targets_{m}"] = i64(tk), i64(tg)
     expected.update(imp)
-    write_safetensors(os.path.join(OUT_DIR, "expected.safetensors"), expected,
-                      {"generator": "tests/golden/make_golden.py", "seed": str(SEED)})
+    write_safetensors(os.path.join(out_dir, "expected.safetensors"), expected,
+                      {"generator": "tests/golden/make_golden.py", "seed": str(seed)})
 
     # read everything back through the writers' inverse and compare
-    with open(os.path.join(OUT_DIR, "model.bin"), "rb") as f:
+    with open(os.path.join(out_dir, "model.bin"), "rb") as f:
         from_bin = read_llama2c_legacy(f.read())
     ang = rope_angles(MAX_SEQ_LEN)
     check(torch.equal(from_bin.pop("freq_cis_real"), torch.cos(ang).float().double())
           and torch.equal(from_bin.pop("freq_cis_imag"), torch.sin(ang).float().double()), "model.bin freq_cis")
+    check(("output" in from_bin) != tied, "model.bin classifier sharing")
     with torch.no_grad():
         bin_diff = float((forward(from_bin, tokens, "interleaved") - logits).abs().max())
     check(bin_diff < 1e-12, f"model.bin with interleaved RoPE differs from the HF logits by {bin_diff:.3e}")
-    back = read_safetensors(os.path.join(OUT_DIR, "model.safetensors"))
+    back = read_safetensors(os.path.join(out_dir, "model.safetensors"))
     check(all(np.array_equal(back[hf_names[k]], f32(v)) for k, v in w32.items()), "model.safetensors round trip")
-    back = read_safetensors(os.path.join(OUT_DIR, "expected.safetensors"))
+    back = read_safetensors(os.path.join(out_dir, "expected.safetensors"))
     check(all(np.array_equal(back[k], v) for k, v in expected.items()), "expected.safetensors round trip")
 
     names = ["config.json", "expected.safetensors", "model.bin", "model.safetensors"]
-    with open(os.path.join(OUT_DIR, "checksums.txt"), "w") as f:
-        for name in names:
-            with open(os.path.join(OUT_DIR, name), "rb") as g:
-                f.write(f"{hashlib.sha256(g.read()).hexdigest()}  {name}\n")
+    write_checksums(out_dir, names)
 
     n_params = sum(v.numel() for v in w32.values())
+    print(f"== {out_dir} ({'tied' if tied else 'untied'} head, seed {seed})")
     print(f"parameters            {n_params}")
     print(f"logits std            {float(logits.std()):.4f}  (min {float(logits.min()):.3f}, max {float(logits.max()):.3f})")
     print(f"loss                  {float(loss):.9f}  (ln V = {math.log(VOCAB):.4f})")
@@ -475,7 +490,77 @@ def main():
           f"{bin_diff:.3e} (read back from model.bin)")
     print(f"finite differences    worst relative gradient error {fd_err:.3e}")
     for name in names:
-        print(f"{name:21s} {os.path.getsize(os.path.join(OUT_DIR, name))} bytes")
+        print(f"{name:21s} {os.path.getsize(os.path.join(out_dir, name))} bytes")
+
+
+# ---------------------------------------------------------------------------------------------
+# AdamW: torch.optim.AdamW after torch.nn.utils.clip_grad_norm_, on a vector of N coordinates (dense) and on
+# K of them (PIECE's masked update: the optimizer sees only the masked coordinates, their gradient norm is the
+# one clipped, the others never change). Hyperparameters are the float32 values the Java code uses.
+
+ADAMW_N, ADAMW_K = 1000, 300
+ADAMW_LR, ADAMW_BETA1, ADAMW_BETA2, ADAMW_EPS, ADAMW_WD, ADAMW_MAX_NORM = (
+    float(np.float32(x)) for x in (1e-2, 0.9, 0.95, 1e-8, 0.1, 1.0))
+ADAMW_GRAD_STD = (0.1, 0.01)     # step 1 is clipped (norm about 3.2 > 1), step 2 is not (about 0.32)
+
+
+def adamw_steps(p0, grads):
+    """float64 parameters after each AdamW step, and the gradient norms clip_grad_norm_ returned."""
+    p = p0.clone().requires_grad_(True)
+    opt = torch.optim.AdamW([p], lr=ADAMW_LR, betas=(ADAMW_BETA1, ADAMW_BETA2), eps=ADAMW_EPS,
+                            weight_decay=ADAMW_WD)
+    after, norms = [], []
+    for g in grads:
+        p.grad = g.clone()
+        norms.append(float(torch.nn.utils.clip_grad_norm_([p], ADAMW_MAX_NORM)))
+        opt.step()
+        after.append(p.detach().clone())
+    return after, norms
+
+
+def make_adamw(out_dir, seed):
+    gen = torch.Generator().manual_seed(seed)
+    p0 = torch.randn(ADAMW_N, generator=gen, dtype=torch.float32).to(torch.float64)
+    grads = [(std * torch.randn(ADAMW_N, generator=gen, dtype=torch.float32)).to(torch.float32).to(torch.float64)
+             for std in ADAMW_GRAD_STD]
+    idx = torch.sort(torch.randperm(ADAMW_N, generator=gen)[:ADAMW_K]).values
+
+    dense, dense_norms = adamw_steps(p0, grads)
+    sub, masked_norms = adamw_steps(p0[idx], [g[idx] for g in grads])
+    masked = []
+    for s in sub:
+        full = p0.clone()
+        full[idx] = s
+        masked.append(full)
+    check(dense_norms[0] > ADAMW_MAX_NORM > dense_norms[1] and masked_norms[0] > ADAMW_MAX_NORM > masked_norms[1],
+          f"step 1 must clip and step 2 must not: dense norms {dense_norms}, masked norms {masked_norms}")
+
+    expected = {
+        "settings": f32(torch.tensor([ADAMW_LR, ADAMW_BETA1, ADAMW_BETA2, ADAMW_EPS, ADAMW_WD, ADAMW_MAX_NORM],
+                                     dtype=torch.float64)),
+        "params0": f32(p0), "grad.1": f32(grads[0]), "grad.2": f32(grads[1]), "mask_indices": i64(idx),
+        "dense.step1": f32(dense[0]), "dense.step2": f32(dense[1]), "dense.grad_norms": f32(torch.tensor(dense_norms)),
+        "masked.step1": f32(masked[0]), "masked.step2": f32(masked[1]),
+        "masked.grad_norms": f32(torch.tensor(masked_norms)),
+    }
+    os.makedirs(out_dir, exist_ok=True)
+    write_safetensors(os.path.join(out_dir, "expected.safetensors"), expected,
+                      {"generator": "tests/golden/make_golden.py", "seed": str(seed), "torch": torch.__version__})
+    back = read_safetensors(os.path.join(out_dir, "expected.safetensors"))
+    check(all(np.array_equal(back[k], v) for k, v in expected.items()), "adamw expected.safetensors round trip")
+    write_checksums(out_dir, ["expected.safetensors"])
+    update = (dense[1] - p0).abs()
+    print(f"== {out_dir} (seed {seed})")
+    print(f"gradient norms        dense {[round(x, 4) for x in dense_norms]}, masked {[round(x, 4) for x in masked_norms]}")
+    print(f"two-step update       max |p2 - p0| {float(update.max()):.4e}, min {float(update.min()):.4e}")
+
+
+def main():
+    torch.set_num_threads(1)  # one thread: reductions in a fixed order, so the bytes never change
+    torch.use_deterministic_algorithms(True)
+    make_model(os.path.join(GOLDEN_DIR, "tiny-llama"), SEED, tied=False)
+    make_model(os.path.join(GOLDEN_DIR, "tiny-llama-tied"), TIED_SEED, tied=True)
+    make_adamw(os.path.join(GOLDEN_DIR, "adamw"), ADAMW_SEED)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ import io.piece4j.piece.ImportanceEstimation;
 import io.piece4j.piece.Mask;
 import io.piece4j.piece.MaskedAdamW;
 import io.piece4j.piece.TokenBatch;
-import io.piece4j.tensor.Autograd;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.Rng;
 import io.piece4j.tensor.spi.Backend;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.List;
@@ -21,12 +21,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Under a fixed mask, weight gradients computed only at the masked (row, column) pairs (a sampled
  * matrix product) agree with the dense gradients there, and training along both paths gives the same
- * trajectory. Tolerance: 1e-5 relative to the largest gradient (the two paths sum the same products in
- * different orders), 1e-5 on parameters after 10 steps.
+ * trajectory, with an untied output head and with one tied to the token embedding (whose gradient is never
+ * wanted under a PIECE mask, while the head still passes the gradient down). Tolerance: 1e-5 relative to the
+ * largest gradient (the two paths sum the same products in different orders), 1e-5 on parameters after 10 steps.
  */
 class SparseGradientTest {
     static Stream<String> backends() {
         return TestBackends.all();
+    }
+
+    static Stream<Arguments> backendsAndHeads() {
+        return backends().flatMap(b -> Stream.of(Arguments.of(b, "untied"), Arguments.of(b, "tied")));
     }
 
     private static float[] gradient(LlamaModel m, TokenBatch b, int[] trainable) {
@@ -36,14 +41,15 @@ class SparseGradientTest {
         return m.gradients().toArray();
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("backends")
-    void sampledAndDenseWeightGradientsAgreeAtMaskedPositions(String name) {
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("backendsAndHeads")
+    void sampledAndDenseWeightGradientsAgreeAtMaskedPositions(String name, String head) {
         try (Backend be = Backends.create(name, 2)) {
-            LlamaModel m = TinyModels.model(be, 11);
+            LlamaModel m = TinyModels.model(be, 11, head.equals("tied"));
             Rng rng = new Rng(12);
             TokenBatch b = TinyModels.batch(rng, 3, 16, 67, 4);
             Mask mask = ImportanceEstimation.run(m, List.of(b), Estimator.PIECE_F, 0.02, "t", 3).mask();
+            assertTrue(mask.indices()[0] >= 67 * 32, name + " " + head + ": the embeddings (and a tied head) are never selected");
             float[] dense = gradient(m, b, null);
             float[] sparse = gradient(m, b, mask.indices());
             double max = 0;
@@ -58,32 +64,57 @@ class SparseGradientTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("backends")
-    void sampledBackwardStopsBelowTheLowestMaskedLayer(String name) {
+    /**
+     * With trainable coordinates only in layer 1, a backward pass must not write the gradient of the embeddings, of
+     * layer 0, or of a layer-1 weight with no trainable coordinate: the gradient buffer is filled with a sentinel first
+     * and those entries must keep its bits. The same pass without a mask changes them (the check can fail).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("backendsAndHeads")
+    void weightsBelowTheLowestMaskedLayerAndUnmaskedWeightsGetNoGradient(String name, String head) {
         try (Backend be = Backends.create(name, 2)) {
-            LlamaModel m = TinyModels.model(be, 13);
+            LlamaModel m = TinyModels.model(be, 13, head.equals("tied"));
             TokenBatch b = TinyModels.batch(new Rng(14), 2, 8, 67, 2);
-            long firstOfLayer1 = m.layout().get("layers.1.attn_norm").offset();
-            m.setTrainableIndices(new int[] {(int) firstOfLayer1 + 3, (int) m.layout().get("layers.1.mlp.w_up").offset() + 100});
-            Autograd.clearTape();
-            m.loss(b.tokens(), b.targets(), b.batch(), b.seq());
-            int sparseSteps = Autograd.tapeSize();
-            Autograd.clearTape();
-            m.setTrainableIndices(null);
-            m.loss(b.tokens(), b.targets(), b.batch(), b.seq());
-            int denseSteps = Autograd.tapeSize();
-            Autograd.clearTape();
-            assertTrue(sparseSteps < denseSteps * 0.6, name + ": with a mask only in layer 1 the tape should not record layer 0 and the"
-                    + " embedding: " + sparseSteps + " steps vs " + denseSteps + " dense");
+            int norm1 = (int) m.layout().get("layers.1.attn_norm").offset(), up1 = (int) m.layout().get("layers.1.mlp.w_up").offset();
+            int[] trainable = {norm1 + 3, up1 + 100};
+            float sentinel = 0.3f;
+            List<String> untouched = new java.util.ArrayList<>(List.of("tok_embeddings", "layers.1.attn.wq", "layers.1.attn.wk",
+                    "layers.1.attn.wv", "layers.1.attn.wo", "layers.1.mlp_norm", "layers.1.mlp.w_gate", "layers.1.mlp.w_down", "norm"));
+            if (!m.config().tiedEmbeddings()) untouched.add("output");
+            for (var e : m.layout().entries()) if (e.name().startsWith("layers.0.")) untouched.add(e.name());
+
+            for (boolean masked : new boolean[] {true, false}) {
+                m.setTrainableIndices(masked ? trainable : null);
+                m.gradients().fill(sentinel);
+                m.loss(b.tokens(), b.targets(), b.batch(), b.seq()).backward();
+                float[] g = m.gradients().toArray();
+                for (String w : untouched) {
+                    var e = m.layout().get(w);
+                    int changed = 0;
+                    for (long i = e.offset(); i < e.offset() + e.numel(); i++) {
+                        if (Float.floatToRawIntBits(g[(int) i]) != Float.floatToRawIntBits(sentinel)) changed++;
+                    }
+                    if (masked) {
+                        assertTrue(changed == 0, name + " " + head + ": " + changed + " gradient entries of " + w + " were written under a mask"
+                                + " whose lowest trainable coordinate is in layer 1");
+                    } else {
+                        assertTrue(changed > 0, name + " " + head + ": the dense backward should write the gradient of " + w
+                                + ", it changed " + changed + " of " + e.numel());
+                    }
+                }
+                if (masked) {
+                    assertTrue(g[norm1 + 3] != sentinel && g[up1 + 100] != sentinel, name + " " + head + ": the trainable coordinates get a gradient");
+                }
+            }
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("backends")
-    void maskedTrainingTrajectoriesAgree(String name) {
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("backendsAndHeads")
+    void maskedTrainingTrajectoriesAgree(String name, String head) {
         try (Backend be = Backends.create(name, 2)) {
-            LlamaModel sparse = TinyModels.model(be, 21), dense = TinyModels.model(be, 21);
+            boolean tied = head.equals("tied");
+            LlamaModel sparse = TinyModels.model(be, 21, tied), dense = TinyModels.model(be, 21, tied);
             Rng rng = new Rng(22);
             List<TokenBatch> data = List.of(TinyModels.batch(rng, 2, 12, 67, 3), TinyModels.batch(rng, 2, 12, 67, 3));
             Mask mask = ImportanceEstimation.run(sparse, data, Estimator.PIECE_S, 0.01, "t", 2).mask();

@@ -11,12 +11,17 @@ final class TinyModels {
     private TinyModels() {}
 
     /** The golden model's shape: GQA 4/2, odd hidden size, untied head. */
-    static LlamaConfig config() {
-        return new LlamaConfig(32, 2, 4, 2, 8, 77, 67, 32, 1e-5f, 10000f, false, LlamaConfig.RopeLayout.INTERLEAVED, null);
+    static LlamaConfig config() { return config(false); }
+
+    /** The golden model's shape with an untied head, or with the head tied to the token embedding. */
+    static LlamaConfig config(boolean tied) {
+        return new LlamaConfig(32, 2, 4, 2, 8, 77, 67, 32, 1e-5f, 10000f, tied, LlamaConfig.RopeLayout.INTERLEAVED, null);
     }
 
-    static LlamaModel model(Backend be, long seed) {
-        LlamaModel m = new LlamaModel(config(), be);
+    static LlamaModel model(Backend be, long seed) { return model(be, seed, false); }
+
+    static LlamaModel model(Backend be, long seed, boolean tied) {
+        LlamaModel m = new LlamaModel(config(tied), be);
         m.initRandom(seed, 0.15f);
         return m;
     }
