@@ -54,6 +54,31 @@ public record LlamaConfig(int dim, int layers, int heads, int kvHeads, int headD
             }
             requirePositive("ropeScaling.originalMaxPositionEmbeddings", originalMaxPositionEmbeddings);
         }
+
+        /**
+         * How much of a rotary frequency (radians per position) is kept: 1 when its wavelength 2 pi / frequency is
+         * shorter than originalMaxPositionEmbeddings / highFreqFactor, 0 when longer than
+         * originalMaxPositionEmbeddings / lowFreqFactor, and in between s = (original / wavelength - low) / (high - low).
+         * The one place the bands are decided; {@link #scale} and {@link #divisor} follow from it.
+         */
+        private double kept(double frequency) {
+            double wavelength = 2 * Math.PI / frequency;
+            if (wavelength < originalMaxPositionEmbeddings / (double) highFreqFactor) return 1;
+            if (wavelength > originalMaxPositionEmbeddings / (double) lowFreqFactor) return 0;
+            return (originalMaxPositionEmbeddings / wavelength - lowFreqFactor) / ((double) highFreqFactor - lowFreqFactor);
+        }
+
+        /** The frequency Llama 3 rotates by instead: (1 - s) * frequency / factor + s * frequency (as transformers computes it). */
+        public double scale(double frequency) {
+            double s = kept(frequency);
+            return (1 - s) * frequency / factor + s * frequency;
+        }
+
+        /** frequency / scale(frequency) = 1 / ((1 - s) / factor + s): what llama.cpp stores per frequency in rope_freqs.weight. */
+        public double divisor(double frequency) {
+            double s = kept(frequency);
+            return 1 / ((1 - s) / factor + s);
+        }
     }
 
     /** One parameter tensor: canonical name and row-major shape, matrices (out, in) as torch.nn.Linear stores them. */

@@ -22,22 +22,10 @@ final class Llama3RopeFactors {
 
     private Llama3RopeFactors() {}
 
-    /** The headDim/2 frequency divisors of a scaling. */
+    /** The headDim/2 frequency divisors of a scaling ({@link RopeScaling#divisor}). */
     static float[] of(RopeScaling s, int headDim, float theta) {
         float[] r = new float[headDim / 2];
-        double lowWavelen = s.originalMaxPositionEmbeddings() / (double) s.lowFreqFactor();
-        double highWavelen = s.originalMaxPositionEmbeddings() / (double) s.highFreqFactor();
-        for (int i = 0; i < r.length; i++) {
-            double wavelen = 2 * Math.PI / frequency(i, headDim, theta);
-            if (wavelen < highWavelen) {
-                r[i] = 1;
-            } else if (wavelen > lowWavelen) {
-                r[i] = s.factor();
-            } else {
-                double smooth = (s.originalMaxPositionEmbeddings() / wavelen - s.lowFreqFactor()) / (s.highFreqFactor() - s.lowFreqFactor());
-                r[i] = (float) (1 / ((1 - smooth) / s.factor() + smooth));
-            }
-        }
+        for (int i = 0; i < r.length; i++) r[i] = (float) s.divisor(frequency(i, headDim, theta));
         return r;
     }
 

@@ -9,22 +9,8 @@ final class RopeFrequencies {
 
     static double[] of(LlamaConfig c) {
         double[] f = RopeTable.standardFrequencies(c.headDim(), c.ropeTheta());
-        var s = c.ropeScaling();
-        if (s == null) return f;
-        // Llama 3.1: long wavelengths are slowed by `factor`, short ones kept, the band between interpolated
-        double original = s.originalMaxPositionEmbeddings();
-        double lowWavelen = original / s.lowFreqFactor();
-        double highWavelen = original / s.highFreqFactor();
-        for (int i = 0; i < f.length; i++) {
-            double wavelen = 2 * Math.PI / f[i];
-            if (wavelen < highWavelen) continue;
-            if (wavelen > lowWavelen) {
-                f[i] = f[i] / s.factor();
-            } else {
-                double smooth = (original / wavelen - s.lowFreqFactor()) / ((double) s.highFreqFactor() - s.lowFreqFactor());
-                f[i] = (1 - smooth) * f[i] / s.factor() + smooth * f[i];
-            }
-        }
+        LlamaConfig.RopeScaling s = c.ropeScaling();
+        if (s != null) for (int i = 0; i < f.length; i++) f[i] = s.scale(f[i]);
         return f;
     }
 }

@@ -18,6 +18,26 @@ class Llama3RopeFactorsTest {
         assertClose(new float[] {1, 1, 3.3609463f, 8}, r, 1e-6, "divisors");
     }
 
+    /** The divisors GGUF files get, against llama.cpp's converter formula (nn/src/test/resources/rope/make_llama3_rope.py). */
+    @Test
+    void divisorsEqualLlamaCppsRopeFreqsForLlama31And32() throws java.io.IOException {
+        String text;
+        try (var in = getClass().getResourceAsStream("/rope/llama3_rope.txt")) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+        }
+        String[] lines = text.split("\n");
+        int cases = 0;
+        for (int i = 0; i + 2 < lines.length; i += 3, cases++) {
+            String[] c = lines[i].split(" "), want = lines[i + 2].split(" ");
+            RopeScaling s = new RopeScaling(Float.parseFloat(c[4]), Float.parseFloat(c[5]), Float.parseFloat(c[6]), Integer.parseInt(c[7]));
+            float[] got = Llama3RopeFactors.of(s, Integer.parseInt(c[2]), Float.parseFloat(c[3]));
+            float[] expected = new float[want.length - 1];
+            for (int j = 0; j < expected.length; j++) expected[j] = (float) Double.parseDouble(want[j + 1]);
+            assertClose(expected, got, 1e-6 * s.factor(), c[1] + " divisors");
+        }
+        assertEquals(3, cases);
+    }
+
     @Test
     void llama32ScalingIsRecoveredFromItsDivisors() {
         RopeScaling llama32 = new RopeScaling(32, 1, 4, 8192);
