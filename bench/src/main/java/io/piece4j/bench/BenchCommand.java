@@ -57,7 +57,7 @@ public final class BenchCommand implements Runnable {
                     .param("layout", layout)
                     .forks(forks).warmupIterations(warmup).measurementIterations(iterations)
                     .warmupTime(TimeValue.seconds(1)).measurementTime(TimeValue.seconds(1))
-                    .jvmArgsAppend("--add-modules=jdk.incubator.vector", "--sun-misc-unsafe-memory-access=allow", "-Xss16m", "-XX:+UseParallelGC");
+                    .jvmArgsAppend("--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xss16m", "-XX:+UseParallelGC");
             if (json) opts.verbosity(org.openjdk.jmh.runner.options.VerboseMode.SILENT);
             Collection<RunResult> results = new Runner(opts.build()).run();
             RunResult r = results.iterator().next();
