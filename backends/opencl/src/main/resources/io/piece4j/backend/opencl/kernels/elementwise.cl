@@ -58,20 +58,25 @@ __kernel void binary_backward_a(int op, __global const float* b, long bo, int bn
 }
 
 // db[j] += sum over the elements i that read b[j] (i = j, j + bn, j + 2 bn, ...) of g * d(a op b)/db:
-// one work-item per element of b, adding in increasing i, so no two items write the same output.
+// one work-item per element of b, adding in increasing i, so no two items write the same output. The sum
+// is compensated (Kahan): with b a single number it runs over the whole tensor, and a plain float32 sum's
+// error would grow with its length.
 __kernel void binary_backward_b(int op, __global const float* a, long ao, __global const float* b, long bo, int bn,
                                 __global const float* g, long go, __global float* db, long dbo, int n) {
     int j = get_global_id(0);
     if (j >= bn) return;
-    float y = b[bo + j], s = 0.0f;
+    float y = b[bo + j], s = 0.0f, lost = 0.0f;
     for (int i = j; i < n; i += bn) {
-        float gi = g[go + i], x = a[ao + i];
+        float gi = g[go + i], x = a[ao + i], term;
         switch (op) {
-            case OP_ADD: s += gi; break;
-            case OP_SUB: s -= gi; break;
-            case OP_MUL: s += gi * x; break;
-            default: s += -gi * x / (y * y); break;
+            case OP_ADD: term = gi; break;
+            case OP_SUB: term = -gi; break;
+            case OP_MUL: term = gi * x; break;
+            default: term = -gi * x / (y * y); break;
         }
+        float t = term - lost, sum = s + t;
+        lost = (sum - s) - t;
+        s = sum;
     }
     db[dbo + j] += s;
 }
