@@ -5,7 +5,6 @@ import io.piece4j.cli.RunRecord;
 import io.piece4j.nn.LlamaConfig;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.optim.AdamW;
-import io.piece4j.nn.optim.GradientClipping;
 import io.piece4j.piece.Estimator;
 import io.piece4j.piece.ImportanceAccumulator;
 import io.piece4j.piece.ImportanceEstimation;
@@ -198,23 +197,15 @@ final class BackendsBench implements Callable<Integer> {
         LlamaModel m = new LlamaModel(cfg, be);
         m.initRandom(seed, 0.02f);
         Rng rng = new Rng(seed);
-        int[] tokens = new int[batch * seq], targets = new int[batch * seq];
-        for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(cfg.vocabSize());
-        for (int i = 0; i < tokens.length; i++) targets[i] = (i + 1) % seq == 0 ? -1 : tokens[i + 1];
-        TokenBatch data = new TokenBatch(tokens, targets, batch, seq);
+        TokenBatch data = TrainBench.randomBatch(rng, cfg.vocabSize(), batch, seq);
+        int[] tokens = data.tokens(), targets = data.targets();
         Tensor grads = m.enableGradients();
         Runnable step;
         switch (mode) {
             case "full" -> {
                 m.parameters().setGrad(grads);
                 AdamW opt = new AdamW(List.of(m.parameters()), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
-                step = () -> {
-                    grads.zero();
-                    m.loss(tokens, targets, batch, seq).backward();
-                    GradientClipping.clip(List.of(m.parameters()), 1.0);
-                    opt.step();
-                    finish(m.parameters());
-                };
+                step = () -> TrainBench.fullStep(m, data, opt);
             }
             case "masked" -> {
                 Mask mask = ImportanceEstimation.run(m, List.of(data), Estimator.PIECE_S, ratio, "bench", batch).mask();
@@ -224,7 +215,7 @@ final class BackendsBench implements Callable<Integer> {
                     grads.zero();
                     m.loss(tokens, targets, batch, seq).backward();
                     opt.step(1e-5f);
-                    finish(m.parameters());
+                    TrainBench.finish(m.parameters());
                 };
             }
             default -> {
@@ -235,16 +226,11 @@ final class BackendsBench implements Callable<Integer> {
                     grads.zero();
                     m.loss(tokens, targets, batch, seq).backward();
                     acc.add(grads);
-                    finish(acc.h());
+                    TrainBench.finish(acc.h());
                 };
             }
         }
         return median(step, first);
-    }
-
-    /** Reads one element of t: returns when a device backend has run everything enqueued before. */
-    private static void finish(Tensor t) {
-        t.backend().read(t.storage(), t.offset(), new float[1], 0, 1);
     }
 
     /**

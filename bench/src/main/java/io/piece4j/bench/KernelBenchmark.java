@@ -93,64 +93,75 @@ public class KernelBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() { be.close(); }
 
+    private final float[] firstElement = new float[1];
+
+    /**
+     * t, after reading one element of it back: a device backend (opencl) runs kernels asynchronously, and the
+     * read waits for them, so the call is timed to its end; on the CPU backends it copies one float.
+     */
+    private Tensor finished(Tensor t) {
+        be.read(t.storage(), t.offset(), firstElement, 0, 1);
+        return t;
+    }
+
     /** Linear layer forward: y (T, hidden) = x (T, dim) @ W^T. */
     @Benchmark
     public Tensor matmulNt() {
         be.matmul(x, false, w, true, y, 1, tokens, hidden, dim, 0, false);
-        return y;
+        return finished(y);
     }
 
     /** Input gradient: dx (T, dim) = dy (T, hidden) @ W (hidden, dim). */
     @Benchmark
     public Tensor matmulNn() {
         be.matmul(dy, false, w, false, dx, 1, tokens, dim, hidden, 0, false);
-        return dx;
+        return finished(dx);
     }
 
     /** Weight gradient: dW (hidden, dim) = dy^T (hidden, T) @ x (T, dim). */
     @Benchmark
     public Tensor matmulTn() {
         be.matmul(dy, true, x, false, dw, 1, hidden, dim, tokens, 0, false);
-        return dw;
+        return finished(dw);
     }
 
     @Benchmark
     public Tensor rmsnorm() {
         be.rmsnorm(x, norm, normOut, rstd, tokens, dim, 1e-5f);
-        return normOut;
+        return finished(normOut);
     }
 
     @Benchmark
     public Tensor rmsnormBackward() {
         be.rmsnormBackward(x, norm, rstd, normOut, dx, dNorm, tokens, dim);
-        return dx;
+        return finished(dx);
     }
 
     @Benchmark
     public Tensor softmax() {
         be.softmax(logits, probs, tokens, hidden);
-        return probs;
+        return finished(probs);
     }
 
     @Benchmark
     public Tensor attention() {
         int hd = dim / heads;
         be.attention(q, k, v, att, attProbs, tokens / seq, seq, seq, seq, heads, heads, hd);
-        return att;
+        return finished(att);
     }
 
     @Benchmark
     public Tensor attentionBackward() {
         int hd = dim / heads;
         be.attentionBackward(q, k, v, attProbs, dAtt, dq, dk, dv, tokens / seq, seq, seq, heads, heads, hd);
-        return dq;
+        return finished(dq);
     }
 
     /** One MaskedAdamW step over k coordinates spread across P (the moments stay k long). */
     @Benchmark
     public Tensor maskedAdamw() {
         be.maskedAdamw(param, grad, maskIdx, m1, m2, 1e-5f, 0.9f, 0.95f, 1e-8f, 0f, 0.1f, 0.05f, 1f);
-        return param;
+        return finished(param);
     }
 
     /** PIECE's global top-k (r = ratio) over P scores read from the backend's storage in chunks. */

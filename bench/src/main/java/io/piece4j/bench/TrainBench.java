@@ -78,6 +78,7 @@ final class TrainBench implements Callable<Integer> {
                         grads.zero();
                         m.loss(data.tokens(), data.targets(), batch, seq).backward();
                         opt.step(1e-5f);
+                        finish(params);
                     }, steps);
                     stateBytes = opt.stateBytes();
                     referenceName = "full step (dense backward + AdamW)";
@@ -89,6 +90,7 @@ final class TrainBench implements Callable<Integer> {
                     reference = time(() -> {
                         grads.zero();
                         m.loss(data.tokens(), data.targets(), batch, seq).backward();
+                        finish(grads);
                     }, steps);
                     ImportanceAccumulator acc = new ImportanceAccumulator(be, p);
                     m.freezeEmbeddings();
@@ -96,6 +98,7 @@ final class TrainBench implements Callable<Integer> {
                         grads.zero();
                         m.loss(data.tokens(), data.targets(), batch, seq).backward();
                         acc.add(grads);
+                        finish(acc.h());
                     }, steps);
                     stateBytes = 0;
                     referenceName = "plain forward + backward";
@@ -136,6 +139,15 @@ final class TrainBench implements Callable<Integer> {
         m.loss(data.tokens(), data.targets(), data.batch(), data.seq()).backward();
         GradientClipping.clip(List.of(m.parameters()), 1.0);
         opt.step();
+        finish(m.parameters());
+    }
+
+    /**
+     * Reads one element of t back: a device backend (opencl) runs kernels asynchronously and the read waits
+     * for everything enqueued, so a timed step ends when its work has; on the CPU backends it copies one float.
+     */
+    static void finish(Tensor t) {
+        t.backend().read(t.storage(), t.offset(), new float[1], 0, 1);
     }
 
     /** Median seconds of `steps` timed runs after one warm-up run. */
