@@ -5,7 +5,6 @@ import io.piece4j.piece.continual.ContinualReport;
 import io.piece4j.piece.continual.ContinualResults;
 import io.piece4j.piece.continual.ContinualRun;
 import io.piece4j.piece.continual.Suite;
-import io.piece4j.piece.continual.SuiteReader;
 import io.piece4j.tensor.spi.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,10 +27,10 @@ final class ContinualCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Suite s = SuiteReader.read(suite, options.suiteOptions());
+        Suite s = options.suite(suite);
         Tokenizer tok = model.tokenizer();
         try (Backend be = model.backend()) {
-            ContinualRun.Spec spec = new ContinualRun.Spec(model.model, tok, s, options.methods, options.seeds, options.ratios, options.settings(),
+            ContinualRun.Spec spec = new ContinualRun.Spec(model.model, tok, s, options.methods, options.seeds, options.ratios, options.lrSweep, options.settings(),
                     options.methodSettings, options.extraProbes(tok), out, resume, keepTaskModels);
             ContinualProgress progress = new ContinualProgress();
             ContinualResults results = new ContinualRun(spec, be).onProgress(progress).run();

@@ -28,6 +28,9 @@ final class ContinualOptions {
             description = "methods to run (or all): ${COMPLETION-CANDIDATES}") List<String> methods;
     @Option(names = "--seeds", split = ",", defaultValue = "1", description = "one run per seed (data order, random masks)") List<Long> seeds;
     @Option(names = "--ratios", split = ",", defaultValue = "0.001", description = "mask ratios (each one a variant of the mask methods)") List<Double> ratios;
+    @Option(names = "--lr-sweep", split = ",", description = "run every method at each of these learning rates (each one a variant; overrides --lr)")
+    List<Float> lrSweep = new ArrayList<>();
+    @Option(names = "--eval-split", defaultValue = "test", description = "test, or valid: score on the validation records (to choose settings)") String evalSplit;
     @Option(names = "--lr", split = ",", defaultValue = "1e-4",
             description = "learning rate for all methods, and/or per method: 1e-4,piece-s=1e-3,seqft=3e-5") List<String> lr;
     @Option(names = "--epochs", defaultValue = "3", description = "epochs per task") int epochs;
@@ -52,6 +55,16 @@ final class ContinualOptions {
 
     SuiteReader.Options suiteOptions() {
         return new SuiteReader.Options(tasks, maxTrain, maxTest, subsampleSeed);
+    }
+
+    /** The suite as --suite, --tasks, --max-train/--max-test and --eval-split say. */
+    io.piece4j.piece.continual.Suite suite(String spec) {
+        io.piece4j.piece.continual.Suite s = SuiteReader.read(spec, suiteOptions());
+        return switch (evalSplit) {
+            case "test" -> s;
+            case "valid" -> s.validationAsTest();
+            default -> throw new IllegalArgumentException("--eval-split " + evalSplit + ": expected test or valid");
+        };
     }
 
     ContinualSettings settings() {

@@ -104,7 +104,7 @@ final class ContinualFixture {
     }
 
     ContinualRun.Spec spec(List<String> methods, Path out, boolean resume, boolean keepModels) {
-        return new ContinualRun.Spec(model, new ByteTokenizer(), readSuite(), methods, List.of(1L), List.of(0.01), settings(), Map.of(),
+        return new ContinualRun.Spec(model, new ByteTokenizer(), readSuite(), methods, List.of(1L), List.of(0.01), List.of(), settings(), Map.of(),
                 List.of(), out, resume, keepModels);
     }
 }

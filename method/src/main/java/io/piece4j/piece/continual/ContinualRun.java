@@ -41,8 +41,8 @@ import java.util.stream.Stream;
  * <p>Usable from any program: build a {@link Spec}, then {@code new ContinualRun(spec, backend).run()}.
  */
 public final class ContinualRun {
-    /** One method at one ratio: a column of the report. */
-    public record Variant(String name, String method, double ratio) {}
+    /** One method at one ratio (and one learning rate in a sweep): a column of the report. */
+    public record Variant(String name, String method, double ratio, Float lr) {}
 
     /**
      * @param baseModel      the base model file (any supported format), reloaded for every run
@@ -51,6 +51,7 @@ public final class ContinualRun {
      * @param methods        method names (see MethodCatalog; "all" expands)
      * @param seeds          one run per seed per variant
      * @param ratios         mask ratios for the methods that use one (each ratio is a variant)
+     * @param lrSweep        learning rates to run every method at (each one a variant); empty = each method's own from settings
      * @param settings       training and probe settings
      * @param methodSettings method-specific settings ("lambda" -> "400")
      * @param extraProbes    probes besides the suite's and the base-agreement probe (e.g. --probe FILE)
@@ -59,12 +60,17 @@ public final class ContinualRun {
      * @param keepTaskModels keep the model after every task (runs/.../model-after-T.ckpt), not only the last
      */
     public record Spec(Path baseModel, Tokenizer tokenizer, Suite suite, List<String> methods, List<Long> seeds,
-                       List<Double> ratios, ContinualSettings settings, Map<String, String> methodSettings,
+                       List<Double> ratios, List<Float> lrSweep, ContinualSettings settings, Map<String, String> methodSettings,
                        List<Probe> extraProbes, Path out, boolean resume, boolean keepTaskModels) {
         public Spec {
             methods = MethodCatalog.expand(methods);
             seeds = List.copyOf(seeds);
             ratios = List.copyOf(ratios);
+            lrSweep = List.copyOf(lrSweep);
+            for (float lr : lrSweep) {
+                if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("--lr-sweep " + lr + ": expected finite learning rates > 0");
+            }
+            if (lrSweep.stream().distinct().count() != lrSweep.size()) throw new IllegalArgumentException("--lr-sweep " + lrSweep + " repeats a value");
             methodSettings = Map.copyOf(methodSettings);
             extraProbes = List.copyOf(extraProbes);
             if (seeds.isEmpty()) throw new IllegalArgumentException("--seeds is empty: expected at least one seed");
@@ -99,7 +105,7 @@ public final class ContinualRun {
     public ContinualRun(Spec spec, Backend backend) {
         this.spec = spec;
         this.backend = backend;
-        this.variants = variants(spec.methods(), spec.ratios());
+        this.variants = variants(spec.methods(), spec.ratios(), spec.lrSweep());
         // every method is made once here, so a bad setting fails before anything is read or written
         for (Variant v : variants) method(v, spec.seeds().getFirst());
     }
@@ -108,13 +114,26 @@ public final class ContinualRun {
 
     public List<Variant> variants() { return variants; }
 
-    static List<Variant> variants(List<String> methods, List<Double> ratios) {
+    /** method x ratio (for the methods with one) x learning rate (when sweeping); names carry what varies. */
+    static List<Variant> variants(List<String> methods, List<Double> ratios, List<Float> lrSweep) {
         List<Variant> out = new ArrayList<>();
+        List<Float> lrs = lrSweep.isEmpty() ? java.util.Collections.singletonList(null) : lrSweep;
         for (String m : methods) {
-            if (!MethodCatalog.get(m).usesRatio()) out.add(new Variant(m, m, 0));
-            else for (double r : ratios) out.add(new Variant(ratios.size() == 1 ? m : m + "@" + r, m, r));
+            List<Double> rs = MethodCatalog.get(m).usesRatio() ? ratios : List.of(0.0);
+            for (double r : rs) {
+                for (Float lr : lrs) {
+                    String name = m + (rs.size() > 1 ? "@" + r : "") + (lrs.size() > 1 ? "@lr" + lrName(lr) : "");
+                    out.add(new Variant(name, m, r, lr));
+                }
+            }
         }
         return out;
+    }
+
+    /** 1e-4, 3e-5, 2.5e-3: short, exact enough for names. */
+    static String lrName(float lr) {
+        String s = String.format(java.util.Locale.ROOT, "%.1e", lr).replace(".0e", "e").replace("e-0", "e-").replace("e+0", "e");
+        return s;
     }
 
     private ContinualMethod method(Variant v, long seed) {
@@ -169,7 +188,7 @@ public final class ContinualRun {
         Path statePath = dir.resolve("state.json");
         int taskCount = spec.suite().tasks().size();
         ContinualMethod method = method(v, seed);
-        float lr = spec.settings().lrFor(v.name(), v.method());
+        float lr = v.lr() != null ? v.lr() : spec.settings().lrFor(v.name(), v.method());
         RunState state = Files.exists(statePath) ? JsonFiles.read(statePath, RunState.class)
                 : new RunState(v.name(), v.method(), v.ratio(), seed, lr, method.describe(), method.seesOldData(), method.addedParameters(), List.of());
         int first = state.tasks().size();
@@ -332,6 +351,7 @@ public final class ContinualRun {
         c.put("tokenizer", spec.tokenizer().describe());
         c.put("suite", spec.suite().name());
         c.put("suite_source", spec.suite().source());
+        c.put("eval_split", spec.suite().evalSplit());
         c.put("suite_digest", SuiteDigest.of(spec.suite()));
         c.put("tasks", spec.suite().taskNames());
         c.put("task_metrics", spec.suite().tasks().stream().map(t -> t.metric().cliName()).toList());
@@ -340,6 +360,7 @@ public final class ContinualRun {
         c.put("variants", variants.stream().map(Variant::name).toList());
         c.put("seeds", spec.seeds());
         c.put("ratios", spec.ratios());
+        c.put("lr_sweep", spec.lrSweep());
         c.put("settings", spec.settings());
         c.put("method_settings", new java.util.TreeMap<>(spec.methodSettings()));
         Map<String, Object> probeFacts = new LinkedHashMap<>();

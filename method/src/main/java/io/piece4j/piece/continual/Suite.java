@@ -15,9 +15,27 @@ import java.util.List;
  * @param tasks     in training order
  * @param probe     the suite's own probe, or null
  */
-public record Suite(String name, String source, String tokenizer, List<SuiteTask> tasks, CorpusProbeData probe) {
+public record Suite(String name, String source, String tokenizer, List<SuiteTask> tasks, CorpusProbeData probe, String evalSplit) {
     public Suite {
         tasks = List.copyOf(tasks);
+    }
+
+    public Suite(String name, String source, String tokenizer, List<SuiteTask> tasks, CorpusProbeData probe) {
+        this(name, source, tokenizer, tasks, probe, "test");
+    }
+
+    /**
+     * The same suite scored on each task's validation records instead of its test records, for choosing
+     * settings (learning rates) without looking at the test split.
+     */
+    public Suite validationAsTest() {
+        List<SuiteTask> swapped = new java.util.ArrayList<>();
+        for (SuiteTask t : tasks) {
+            if (t.valid().isEmpty()) throw new SuiteException(source + ": task '" + t.name() + "' has no validation records: expected a 'valid' file to evaluate on");
+            swapped.add(new SuiteTask(t.name(), t.domain(), t.train(), t.valid(), t.valid(), t.metric(), t.maxNewTokens(), t.maxPromptTokens(),
+                    t.maxAnswerTokens()));
+        }
+        return new Suite(name, source, tokenizer, swapped, probe, "valid");
     }
 
     /**
