@@ -8,8 +8,11 @@ import io.piece4j.piece.MaskFile;
 import io.piece4j.piece.ModelFingerprint;
 import io.piece4j.piece.data.Batcher;
 import io.piece4j.piece.data.Example;
+import io.piece4j.piece.lora.LoraAdapter;
+import io.piece4j.piece.lora.LoraSettings;
 import io.piece4j.piece.train.Evaluation;
 import io.piece4j.piece.train.TrainSettings;
+import io.piece4j.piece.train.Trainable;
 import io.piece4j.piece.train.Trainer;
 import io.piece4j.tensor.spi.Backend;
 import picocli.CommandLine.ArgGroup;
@@ -21,9 +24,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** Fine-tunes a model on one task: only a PIECE mask's parameters, or all of them. */
+/** Fine-tunes a model on one task: only a PIECE mask's parameters, all of them, or a LoRA adapter merged at the end. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train on a task under a PIECE mask (--mask) or fully (--full); checkpoints and --resume; any model format in and out.")
+        description = "Train on a task under a PIECE mask (--mask), fully (--full) or through a LoRA adapter (--lora, merged into OUT); "
+                + "checkpoints and --resume; any model format in and out.")
 final class TrainCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin TaskOptions task;
@@ -31,9 +35,15 @@ final class TrainCommand implements Callable<Integer> {
     static final class What {
         @Option(names = "--mask", description = "train only the parameters of this mask (from piece importance)") Path mask;
         @Option(names = "--full", description = "train every parameter (SeqFT)") boolean full;
+        @Option(names = "--lora", description = "train a LoRA adapter with the weights frozen; OUT is the merged model, OUT.lora.safetensors the adapter")
+        boolean lora;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") What what;
+    @Option(names = "--lora-rank", defaultValue = "8", description = "LoRA rank r") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "32", description = "LoRA alpha (the adapter is scaled by alpha / r)") double loraAlpha;
+    @Option(names = "--lora-targets", defaultValue = "wq,wv", description = "adapted weights of every block: wq, wk, wv, wo, w_gate, w_up, w_down")
+    String loraTargets;
     @Option(names = "--epochs", defaultValue = "5") int epochs;
     @Option(names = "--lr", defaultValue = "1e-5") float lr;
     @Option(names = "--batch", defaultValue = "4", description = "examples per micro-batch") int batch;
@@ -62,6 +72,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainSettings settings = new TrainSettings(epochs, lr, schedule, warmup, batch, accumulation, clip, beta1, beta2, eps,
                 weightDecay, seed, checkpointEvery, denseGrad);
         Path ckpt = checkpoint != null ? checkpoint : Path.of(out + ".ckpt");
+        LoraSettings loraSettings = what.lora ? new LoraSettings(loraRank, loraAlpha, LoraSettings.parseTargets(loraTargets)) : null;
         try (Backend be = model.backend()) {
             LlamaModel m = model.load(be);
             Tokenizer tok = model.tokenizer();
@@ -91,8 +102,15 @@ final class TrainCommand implements Callable<Integer> {
                 evalBefore = Evaluation.answerLoss(m, evalBatches);
                 System.out.printf("held-out answer loss before: %.4f%n", evalBefore);
             }
-            ProgressBar bar = new ProgressBar(mask != null ? "train (PIECE mask)" : "train (full)");
-            Trainer trainer = new Trainer(m, mask, settings, epoch -> Batcher.shuffled(examples, batch, seed, epoch), task.taskName(), ckpt)
+            LoraAdapter adapter = null;
+            Trainable trained = Trainable.ofModel(m, mask);
+            if (loraSettings != null) {
+                adapter = LoraAdapter.create(m, loraSettings, seed);
+                adapter.attach(m);
+                trained = Trainable.own(adapter.parameters(), adapter.gradients());
+            }
+            ProgressBar bar = new ProgressBar(adapter != null ? "train (LoRA)" : mask != null ? "train (PIECE mask)" : "train (full)");
+            Trainer trainer = new Trainer(m, trained, settings, epoch -> Batcher.shuffled(examples, batch, seed, epoch), task.taskName(), ckpt)
                     .onProgress((step, total, loss, rate, tokens, secs) ->
                             bar.update(step, total, String.format("loss %.4f lr %.2e %.0f tok/s", loss, rate, tokens / Math.max(secs, 1e-9))));
             Trainer.Result r = trainer.run(resume);
@@ -100,6 +118,12 @@ final class TrainCommand implements Callable<Integer> {
             if (r.resumed()) System.out.printf("resumed from %s at optimizer step %d; ran %d more%n", ckpt, r.startStep(), r.stepsRun());
             System.out.printf("%d optimizer steps, training loss %.4f -> %.4f, %.1f s (%.0f tokens/s)%n", r.steps(),
                     first, last, r.seconds(), r.tokens() / Math.max(r.seconds(), 1e-9));
+            Path adapterFile = Path.of(out + ".lora.safetensors");
+            if (adapter != null) {
+                LoraAdapter.detach(m);
+                adapter.write(adapterFile);
+                adapter.mergeInto(m);
+            }
             Double evalAfter = null;
             if (evalBatches != null) {
                 evalAfter = Evaluation.answerLoss(m, evalBatches);
@@ -107,13 +131,17 @@ final class TrainCommand implements Callable<Integer> {
             }
             ModelFiles.save(m, out, format, type, null);
             new RunRecord().put("command", "train").put("model", model.model.toString()).put("task", task.describe())
-                    .put("mask", what.mask == null ? "full" : what.mask.toString()).put("k", mask == null ? m.layout().size() : mask.size())
+                    .put("mask", what.mask != null ? what.mask.toString() : adapter != null ? "lora" : "full")
+                    .put("k", adapter != null ? adapter.size() : mask == null ? m.layout().size() : mask.size())
+                    .put("lora", adapter == null ? null : java.util.Map.of("rank", loraSettings.rank(), "alpha", loraSettings.alpha(),
+                            "targets", loraSettings.modules(), "adapter", adapterFile.toString()))
                     .put("settings", settings.toString()).put("seed", seed).put("steps", r.steps())
                     .put("resumed_from_step", r.resumed() ? r.startStep() : null).put("losses", r.losses())
                     .put("eval_loss_before", evalBefore).put("eval_loss_after", evalAfter).put("seconds", r.seconds())
                     .put("tokens", r.tokens()).put("backend", be.name()).put("threads", be.threads()).put("tokenizer", tok.describe())
                     .put("out", out.toString()).withEnvironment().write(Path.of(out + ".json"));
-            System.out.println("wrote " + out + " (+ .json run record; checkpoint " + ckpt + ")");
+            System.out.println("wrote " + out + (adapter != null ? " (LoRA merged; adapter " + adapterFile + ")" : "")
+                    + " (+ .json run record; checkpoint " + ckpt + ")");
         }
         return 0;
     }

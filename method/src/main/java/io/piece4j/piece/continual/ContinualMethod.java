@@ -22,7 +22,10 @@ public interface ContinualMethod {
     /** Whether it keeps and uses data of earlier tasks (replay, GEM): the report says so in a column. */
     default boolean seesOldData() { return false; }
 
-    /** Parameters it adds beside the model's (adapters), for the report. */
+    /**
+     * Parameters it adds beside the model's (adapters), for the report; may grow as tasks are learned (a
+     * new adapter per task), so the runner records it after every task.
+     */
     default long addedParameters() { return 0; }
 
     /** What to train on the task in ctx, with which hooks and data. Called with the model as the last task left it. */

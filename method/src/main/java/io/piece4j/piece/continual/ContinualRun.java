@@ -240,7 +240,7 @@ public final class ContinualRun {
             Path mdir = dir.resolve(methodDir(t + 1));
             Files.createDirectories(mdir);
             method.saveState(mdir);
-            state = state.with(outcome);
+            state = state.with(outcome).withAddedParameters(method.addedParameters());
             JsonFiles.write(statePath, state);
             Files.deleteIfExists(dir.resolve("task-" + t + ".ckpt"));
             if (!spec.keepTaskModels()) Files.deleteIfExists(dir.resolve(modelFile(t)));

@@ -48,6 +48,11 @@ public record RunState(String variant, String method, double ratio, long seed, f
                               double prepareSeconds, double trainSeconds, double evalSeconds,
                               List<List<TaskEvaluator.Sample>> samples) {}
 
+    /** The same state with the parameters the method holds now (adapters appear with the first task). */
+    public RunState withAddedParameters(long added) {
+        return new RunState(variant, method, ratio, seed, lr, description, seesOldData, added, tasks);
+    }
+
     public RunState with(TaskOutcome next) {
         List<TaskOutcome> all = new ArrayList<>(tasks);
         all.add(next);

@@ -13,12 +13,23 @@ import io.piece4j.tensor.Tensor;
  * @param grads    (N) their gradient, filled by backward
  * @param mask     the coordinates updated, ascending; null = all N
  * @param ofModel  params is the model's flat parameter buffer: the trainer then restricts the model's
- *                 backward to the mask (sparse weight gradients) unless dense gradients are asked for
+ *                 backward to the mask (sparse weight gradients) unless dense gradients are asked for;
+ *                 false for a buffer of the method's own, or when the method sets up the model's backward
+ *                 itself ({@link #ofModelDense})
  */
 public record Trainable(Tensor params, Tensor grads, Mask mask, boolean ofModel) {
     /** The model's own parameters, under a mask (null = every parameter, i.e. full fine-tuning). */
     public static Trainable ofModel(LlamaModel model, Mask mask) {
         return new Trainable(model.parameters(), model.enableGradients(), mask, true);
+    }
+
+    /**
+     * The model's parameters under a mask, with the dense weight gradients the method set up: for a method
+     * that picks the trained coordinates inside each step (MIGU zeroes gradient rows by the step's
+     * activations), where no fixed sparse pattern exists.
+     */
+    public static Trainable ofModelDense(LlamaModel model, Mask mask) {
+        return new Trainable(model.parameters(), model.enableGradients(), mask, false);
     }
 
     /** A buffer of the method's own (an adapter), every coordinate trained. */

@@ -41,6 +41,7 @@ public final class LlamaModel {
     private final RopeLayout ropeLayout;
 
     private Map<String, int[]> sampledWeightGrads; // weight name -> local indices, when training under a fixed mask
+    private LinearHook linearHook;                 // null = plain linear layers (the default)
     private final Tensor tokEmbeddings, norm, output; // (V, C), (C), (V, C) or the embeddings when tied
     private final List<Block> blocks = new ArrayList<>();
 
@@ -154,11 +155,24 @@ public final class LlamaModel {
         return lin(RmsNorm.rmsnorm(x, norm, eps), output);                                     // (B*T, V)
     }
 
-    /** x W^T, with W's gradient only at its trainable coordinates when a fixed mask is set. */
+    /**
+     * x W^T, with W's gradient only at its trainable coordinates when a fixed mask is set, passed through
+     * the linear hook when one is set.
+     */
     private Tensor lin(Tensor x, Tensor w) {
         int[] sampled = sampledWeightGrads == null ? null : sampledWeightGrads.get(w.name());
-        return sampled == null ? linear(x, w) : SampledLinear.linear(x, w, sampled);
+        Tensor y = sampled == null ? linear(x, w) : SampledLinear.linear(x, w, sampled);
+        return linearHook == null ? y : linearHook.apply(w, x, y);
     }
+
+    /**
+     * Routes every linear layer of the training forward through hook from now on (LoRA adapters add their
+     * path, MIGU reads the outputs); null removes it. Without a hook the forward is unchanged.
+     */
+    public void setLinearHook(LinearHook hook) { this.linearHook = hook; }
+
+    /** The hook set by {@link #setLinearHook}, or null. */
+    public LinearHook linearHook() { return linearHook; }
 
     /**
      * Trains only the given flat indices (ascending) from now on: weights with no trainable entry get no
@@ -190,6 +204,16 @@ public final class LlamaModel {
         }
         if (i != flatIndices.length) throw new IllegalArgumentException("flat index " + flatIndices[i] + " is outside the model");
         sampledWeightGrads = local;
+    }
+
+    /**
+     * No weight collects a gradient until the next {@link #setTrainableIndices}: for methods that train
+     * parameters of their own beside the model (LoRA adapters). Allocates nothing; backward then reaches
+     * only what the linear hook adds.
+     */
+    public void freezeWeights() {
+        sampledWeightGrads = null;
+        for (Tensor w : namedWeights()) w.requireGrad(false);
     }
 
     /**

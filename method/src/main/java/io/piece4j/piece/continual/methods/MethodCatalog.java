@@ -3,6 +3,7 @@ package io.piece4j.piece.continual.methods;
 import io.piece4j.piece.Estimator;
 import io.piece4j.piece.continual.ContinualMethod;
 import io.piece4j.piece.continual.ContinualSettings;
+import io.piece4j.piece.lora.LoraSettings;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +28,10 @@ public final class MethodCatalog {
         add("piece-f", true, (o, s) -> new PieceMethod(Estimator.PIECE_F, o.ratio(), s.eligibleNorms(), s.untouchedTensorsTrain()));
         add("random", true, (o, s) -> new RandomMaskMethod(o.ratio(), o.seed(), s.eligibleNorms(), s.untouchedTensorsTrain()));
         add("seqft", false, (o, s) -> new FullFineTuning());
+        add("seqlora", false, (o, s) -> new SeqLora(LoraSettings.fromSettings(o.settings(), "lora"), o.seed()));
+        add("olora", false, (o, s) -> new OLora(LoraSettings.fromSettings(o.settings(), "lora"), o.number("olora.lambda", 0.5), o.seed()));
+        add("layernorm", false, (o, s) -> new LayerNormOnly());
+        add("migu", false, (o, s) -> new Migu(o.number("migu.ratio", 0.001)));
     }
 
     private MethodCatalog() {}
