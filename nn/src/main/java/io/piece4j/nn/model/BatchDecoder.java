@@ -39,31 +39,42 @@ public final class BatchDecoder {
      * @param group   sequences decoded together
      */
     public static List<int[]> greedy(LlamaModel model, List<int[]> prompts, int maxNewTokens, int bos, int eos, int group) {
+        int[] budgets = new int[prompts.size()];
+        Arrays.fill(budgets, maxNewTokens);
+        return greedy(model, prompts, budgets, bos, eos, group);
+    }
+
+    /** As above, with a token budget of its own for each prompt. */
+    public static List<int[]> greedy(LlamaModel model, List<int[]> prompts, int[] maxNewTokens, int bos, int eos, int group) {
         if (group < 1) throw new IllegalArgumentException("group must be >= 1, got " + group);
+        if (maxNewTokens.length != prompts.size()) throw new IllegalArgumentException(maxNewTokens.length + " budgets for " + prompts.size() + " prompts");
         List<int[]> out = new ArrayList<>(prompts.size());
         try (var s = Autograd.noGrad()) {
             for (int start = 0; start < prompts.size(); start += group) {
-                out.addAll(decodeGroup(model, prompts.subList(start, Math.min(prompts.size(), start + group)), maxNewTokens, bos, eos));
+                int end = Math.min(prompts.size(), start + group);
+                out.addAll(decodeGroup(model, prompts.subList(start, end), Arrays.copyOfRange(maxNewTokens, start, end), bos, eos));
             }
         }
         return out;
     }
 
-    private static List<int[]> decodeGroup(LlamaModel model, List<int[]> prompts, int maxNewTokens, int bos, int eos) {
+    private static List<int[]> decodeGroup(LlamaModel model, List<int[]> prompts, int[] budget, int bos, int eos) {
         LlamaConfig c = model.config();
         Backend be = model.backend();
         int b = prompts.size(), h = c.heads(), kv = c.kvHeads(), hd = c.headDim(), kvDim = c.kvDim();
         float eps = c.normEps();
         int[] len = new int[b];
-        int longest = 0;
+        int longest = 0, reach = 0;
         for (int i = 0; i < b; i++) {
             len[i] = prompts.get(i).length;
             if (len[i] == 0 || len[i] > c.maxSeqLen()) {
                 throw new IllegalArgumentException("prompt " + i + " has " + len[i] + " tokens: expected 1.." + c.maxSeqLen());
             }
+            if (budget[i] < 0) throw new IllegalArgumentException("a token budget must be >= 0, got " + budget[i]);
             longest = Math.max(longest, len[i]);
+            reach = Math.max(reach, len[i] + budget[i]);
         }
-        int cap = Math.min(c.maxSeqLen(), longest + maxNewTokens); // KV rows per sequence
+        int cap = Math.min(c.maxSeqLen(), Math.max(longest, reach)); // KV rows per sequence
         Tensor[] keys = new Tensor[c.layers()], values = new Tensor[c.layers()]; // per layer (b * cap, kvDim)
         for (int l = 0; l < c.layers(); l++) {
             keys[l] = Tensor.zeros(be, b * cap, kvDim);
@@ -95,7 +106,8 @@ public final class BatchDecoder {
         for (int i = 0; i < b; i++) last.rowsNoGrad(i, 1).copyFrom(x.rowsNoGrad(i * longest + len[i] - 1, 1));
         float[] logits = head(model, last);                                                            // (b, V)
 
-        int[][] generated = new int[b][maxNewTokens];
+        int[][] generated = new int[b][];
+        for (int i = 0; i < b; i++) generated[i] = new int[budget[i]];
         int[] count = new int[b];
         boolean[] done = new boolean[b];
         int vocab = c.vocabSize();
@@ -107,9 +119,9 @@ public final class BatchDecoder {
             for (int i = 0; i < b; i++) {
                 if (done[i]) continue;
                 int next = argmax(logits, row++ * vocab, vocab);
-                if (next == bos || next == eos || count[i] >= maxNewTokens || len[i] + count[i] >= cap) { done[i] = true; continue; }
+                if (next == bos || next == eos || count[i] >= budget[i] || len[i] + count[i] >= cap) { done[i] = true; continue; }
                 generated[i][count[i]++] = next;
-                if (count[i] >= maxNewTokens || len[i] + count[i] >= cap) { done[i] = true; continue; }
+                if (count[i] >= budget[i] || len[i] + count[i] >= cap) { done[i] = true; continue; }
                 active[a++] = i;
             }
             if (a == 0) break;
