@@ -35,7 +35,7 @@ class ContinualLoraNormMiguTest {
     private static JsonNode results;
 
     static ContinualRun.Spec spec(ContinualFixture f, List<String> methods, Path out, boolean resume) {
-        return new ContinualRun.Spec(f.model, new ByteTokenizer(), f.readSuite(), methods, List.of(1L), List.of(0.01),
+        return new ContinualRun.Spec(f.model, new ByteTokenizer(), f.readSuite(), methods, List.of(1L), List.of(0.01), List.of(),
                 ContinualFixture.settings(), Map.of("migu.ratio", "0.25"), List.of(), out, resume, true);
     }
 
