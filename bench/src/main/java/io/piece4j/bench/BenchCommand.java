@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /** `piece bench ...`: benchmarks that print a human summary and, with --json, one JSON object as the last line. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks (JMH kernels and end-to-end runs).",
-        subcommands = {BenchCommand.Matmul.class, GenerateBench.class, TrainBench.class, CompareBench.class, KernelBench.class, BackendsBench.class})
+        subcommands = {BenchCommand.Matmul.class, GenerateBench.class, TrainBench.class, CompareBench.class, KernelBench.class, BackendsBench.class,
+                MethodBench.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
