@@ -15,8 +15,8 @@ public enum ElementType {
     /** GGML Q4_0: blocks of 32 as (fp16 scale d, 16 bytes of nibbles); x[j] = d * (low nibble - 8), x[j+16] = d * (high nibble - 8). */
     Q4_0(32, 18),
     /**
-     * llama2.c version 2: int8 values in one array and one float32 scale per group of {@code group_size} values in
-     * another (all weights' values first, then all weights' scales); x = scale[i / group_size] * q[i].
+     * llama2.c version 2: a weight's int8 values followed by its float32 scales, one per group of {@code group_size}
+     * values; x = scale[i / group_size] * q[i].
      */
     Q8_LLAMA2C(0, 0);
 

@@ -27,10 +27,16 @@ import java.util.Map;
  * version 1:   u32 magic "ak42" (0x616b3432), int32 version, the 7 ints, u8 shared_classifier, zeros to 256
  *              bytes; float32: attn_norm, mlp_norm, norm, tok_embeddings, wq, wk, wv, wo, gate, down, up, output if
  *              unshared.
- * version 2:   as version 1 plus int32 group_size after the flag; float32 attn_norm, mlp_norm, norm; then the
- *              int8 values of tok_embeddings, wq, wk, wv, wo, gate, down, up, output if unshared, one after
- *              another; then their float32 scales (one per group of group_size values) in the same order.
+ * version 2:   as version 1 plus int32 group_size after the flag; float32 attn_norm, mlp_norm, norm; then
+ *              tok_embeddings, wq, wk, wv, wo, gate, down, up (each kind for every layer), output if unshared,
+ *              each as its int8 values immediately followed by its float32 scales, one per group of group_size
+ *              values: x[i] = q[i] * scale[i / group_size] (what llama2.c's runq.c maps and export.py writes).
  * </pre>
+ *
+ * An early export.py wrote version 2 with all int8 values first and all scales after them. The file size is
+ * the same, so such a file is recognised by its scales: read in the current layout they are not all finite
+ * and non-negative, read in the early one they are. It is refused with a message saying so, as runq.c
+ * cannot read it either. A NaN, infinite or negative scale is refused.
  */
 public final class Llama2cReader {
     static final int MAGIC = 0x616b3432;
@@ -114,26 +120,29 @@ public final class Llama2cReader {
         CanonicalTensors tensors = new CanonicalTensors(file);
         long at = dataStart;
         if (version == 2) {
-            List<String> quantized = new ArrayList<>();
+            List<ParamSpec> quantized = new ArrayList<>();
             for (String name : fileOrder(config, version)) {
                 ParamSpec p = specs.get(name);
                 if (p.shape().length == 1) {
                     at = addF32(tensors, segment, p, at);
                 } else {
-                    quantized.add(name);
+                    if (p.numel() % groupSize != 0) {
+                        throw CheckpointFormatException.in(file, name + " has " + p.numel() + " values: expected a multiple of group_size " + groupSize);
+                    }
+                    quantized.add(p);
                 }
             }
-            long scalesAt = at;
-            for (String name : quantized) scalesAt += specs.get(name).numel();
-            for (String name : quantized) {
-                ParamSpec p = specs.get(name);
-                if (p.numel() % groupSize != 0) {
-                    throw CheckpointFormatException.in(file, name + " has " + p.numel() + " values: expected a multiple of group_size " + groupSize);
+            List<Q8Placement> placements = placeQ8(quantized, at, groupSize, true);
+            String badScale = firstBadScale(segment, placements, groupSize);
+            if (badScale != null) {
+                if (firstBadScale(segment, placeQ8(quantized, at, groupSize, false), groupSize) == null) {
+                    throw CheckpointFormatException.in(file, "int8 weights in the layout of an early llama2.c export.py (all int8 values,"
+                            + " then all scales): expected each weight's values followed by its own scales, as runq.c reads them;"
+                            + " re-export the model with the current export.py --version 2");
                 }
-                addQ8(tensors, segment, p, at, scalesAt, groupSize);
-                at += p.numel();
-                scalesAt += p.numel() / groupSize * 4;
+                throw CheckpointFormatException.in(file, badScale);
             }
+            for (Q8Placement q : placements) addQ8(tensors, segment, q, groupSize);
         } else {
             for (String name : fileOrder(config, version)) {
                 if (name.equals("freq_cis")) {
@@ -199,11 +208,53 @@ public final class Llama2cReader {
         return at + p.numel() * 4;
     }
 
+    /** Where one int8 weight's values and scales lie in the file. */
+    private record Q8Placement(ParamSpec spec, long valuesAt, long scalesAt) {}
+
+    /**
+     * The placement of each quantized weight starting at {@code at}: each weight's values followed by its scales
+     * (upstream), or all values first and all scales after them (an early export.py).
+     */
+    private static List<Q8Placement> placeQ8(List<ParamSpec> quantized, long at, int groupSize, boolean upstream) {
+        long allValues = 0;
+        for (ParamSpec p : quantized) allValues += p.numel();
+        long values = at, scales = at + allValues;
+        List<Q8Placement> out = new ArrayList<>();
+        for (ParamSpec p : quantized) {
+            long scaleBytes = p.numel() / groupSize * 4;
+            if (upstream) {
+                out.add(new Q8Placement(p, values, values + p.numel()));
+                values += p.numel() + scaleBytes;
+            } else {
+                out.add(new Q8Placement(p, values, scales));
+                values += p.numel();
+                scales += scaleBytes;
+            }
+        }
+        return out;
+    }
+
+    /** The first scale that is not a finite number >= 0 (export.py writes max|w| / 127), described; or null. */
+    private static String firstBadScale(MemorySegment segment, List<Q8Placement> placements, int groupSize) {
+        for (Q8Placement q : placements) {
+            long groups = q.spec().numel() / groupSize;
+            for (long g = 0; g < groups; g++) {
+                float s = segment.get(LittleEndian.F32, q.scalesAt() + 4 * g);
+                if (!(s >= 0) || s == Float.POSITIVE_INFINITY) {
+                    return q.spec().name() + " scale of group " + g + " (of " + groups + ") at byte " + (q.scalesAt() + 4 * g)
+                            + " is " + s + ": expected a finite scale >= 0 (max|w| / 127 of the group)";
+                }
+            }
+        }
+        return null;
+    }
+
     // x[i] = q[i] * scale[i / groupSize]
-    private static void addQ8(CanonicalTensors tensors, MemorySegment segment, ParamSpec p, long valuesAt, long scalesAt,
-                              int groupSize) throws CheckpointFormatException {
-        MemorySegment values = segment.asSlice(valuesAt, p.numel());
-        MemorySegment scales = segment.asSlice(scalesAt, p.numel() / groupSize * 4);
+    private static void addQ8(CanonicalTensors tensors, MemorySegment segment, Q8Placement q, int groupSize)
+            throws CheckpointFormatException {
+        ParamSpec p = q.spec();
+        MemorySegment values = segment.asSlice(q.valuesAt(), p.numel());
+        MemorySegment scales = segment.asSlice(q.scalesAt(), p.numel() / groupSize * 4);
         tensors.add(p.name(), p.name(), p.shape(), ElementType.Q8_LLAMA2C, (first, count, dst, off) -> {
             for (int i = 0; i < count; i++) {
                 long e = first + i;

@@ -149,8 +149,10 @@ class CheckpointFuzzTest {
         b.put((byte) 1).putInt(4);
         b.position(256);
         for (int i = 0; i < 12; i++) b.putFloat(1f);
-        for (int i = 0; i < 132; i++) b.put((byte) (i % 7 - 3));
-        for (int i = 0; i < 33; i++) b.putFloat(0.25f);
+        for (int n : new int[] {12, 16, 8, 8, 16, 24, 24, 24}) { // tok, wq, wk, wv, wo, w1, w2, w3: values, then scales
+            for (int i = 0; i < n; i++) b.put((byte) (i % 7 - 3));
+            for (int g = 0; g < n / 4; g++) b.putFloat(0.25f);
+        }
         return b.array();
     }
 

@@ -133,7 +133,7 @@ class Llama2cTest {
         }
     }
 
-    /** Version 2, shared classifier, group size 4: q[i] = i % 7 - 3 in every weight, scale of weight k = 0.5 (k + 1). */
+    /** Version 2, shared classifier, group size 4: q[i] = i % 7 - 3 in every weight, scale of weight k = 0.5 (k + 1), each weight's values followed by its scales. */
     private static ByteBuffer version2(int groupSize) {
         ByteBuffer b = buffer();
         b.putInt(Llama2cReader.MAGIC).putInt(2);
@@ -144,8 +144,10 @@ class Llama2cTest {
         fill(b, NORM, 7);
         fill(b, NORM, 11);
         int[] sizes = {TOK, WQ, WKV, WKV, WO, FFN, FFN, FFN};
-        for (int n : sizes) for (int i = 0; i < n; i++) b.put((byte) (i % 7 - 3));
-        for (int k = 0; k < sizes.length; k++) fill(b, sizes[k] / groupSize, 0.5f * (k + 1));
+        for (int k = 0; k < sizes.length; k++) { // each weight's values, then its scales
+            for (int i = 0; i < sizes[k]; i++) b.put((byte) (i % 7 - 3));
+            fill(b, sizes[k] / groupSize, 0.5f * (k + 1));
+        }
         return b;
     }
 
