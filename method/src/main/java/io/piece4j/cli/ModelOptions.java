@@ -1,9 +1,12 @@
 package io.piece4j.cli;
 
 import io.piece4j.nn.format.Checkpoint;
+import io.piece4j.nn.format.GgufKeyValue;
+import io.piece4j.nn.format.GgufTokenizer;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.model.ModelFiles;
 import io.piece4j.nn.tokenizer.ByteTokenizer;
+import io.piece4j.nn.tokenizer.GgufTokenizers;
 import io.piece4j.nn.tokenizer.Tokenizer;
 import io.piece4j.nn.tokenizer.Tokenizers;
 import io.piece4j.tensor.Backends;
@@ -13,6 +16,7 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The options every command that runs a model shares: the model, its tokenizer, the backend. */
 final class ModelOptions {
@@ -38,12 +42,36 @@ final class ModelOptions {
                 return Tokenizers.fromGguf(v.model(), v.tokens(), v.scores(), v.tokenTypes(), v.merges(), v.bosId(), v.eosId());
             }
         }
+        Path beside = tokenizerBesideModel();
+        if (beside != null) return Tokenizers.load(beside);
+        throw new IllegalArgumentException(model + ": no tokenizer embedded in the model or beside it (tokenizer.json, tokenizer.bin);"
+                + " give --tokenizer FILE or --tokenizer byte");
+    }
+
+    /** tokenizer.json or tokenizer.bin in the model's folder, or null. */
+    private Path tokenizerBesideModel() {
         Path folder = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
         for (String name : new String[] {"tokenizer.json", "tokenizer.bin"}) {
             Path f = folder.resolve(name);
-            if (Files.isRegularFile(f)) return Tokenizers.load(f);
+            if (Files.isRegularFile(f)) return f;
         }
-        throw new IllegalArgumentException(model + ": no tokenizer embedded in the model or beside it (tokenizer.json, tokenizer.bin);"
-                + " give --tokenizer FILE or --tokenizer byte");
+        return null;
+    }
+
+    /**
+     * How a model made from this one is written: a GGUF file gets the tokenizer the run used (--tokenizer FILE,
+     * else the model's embedded one with its other tokenizer.* keys, else one beside the model) and keeps the
+     * other keys of a GGUF model file.
+     */
+    ModelFiles.SaveOptions saveOptions(String type) throws IOException {
+        try (Checkpoint c = Checkpoint.open(model)) {
+            boolean explicit = tokenizer != null && !tokenizer.equals("byte");
+            Path beside = tokenizerBesideModel();
+            GgufTokenizer t = explicit ? GgufTokenizers.read(Path.of(tokenizer))
+                    : tokenizer == null && c.vocabulary().isPresent() ? GgufTokenizer.of(c)
+                    : tokenizer == null && beside != null ? GgufTokenizers.read(beside) : null;
+            List<GgufKeyValue> kept = c.ggufKeys().stream().filter(kv -> !explicit || !kv.key().startsWith("tokenizer.")).toList();
+            return ModelFiles.SaveOptions.of(type).withTokenizer(t).withGgufKeys(kept);
+        }
     }
 }

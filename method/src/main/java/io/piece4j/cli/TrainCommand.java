@@ -76,6 +76,12 @@ final class TrainCommand implements Callable<Integer> {
         try (Backend be = model.backend()) {
             LlamaModel m = model.load(be);
             Tokenizer tok = model.tokenizer();
+            ModelFiles.SaveOptions saving = model.saveOptions(type);
+            ModelFiles.checkTarget(m.config(), out, format, saving); // before training, not after it
+            if (format == ModelFiles.Format.GGUF && saving.tokenizer() == null) {
+                System.err.println("piece train: warning: no vocabulary to embed in " + out + " (tokenizer " + tok.describe()
+                        + "), so llama.cpp will not load it; give --tokenizer tokenizer.bin|tokenizer.json|FILE.gguf");
+            }
             List<Example> examples = task.examples(tok, m.config().maxSeqLen());
             Mask mask = null;
             if (what.mask != null) {
@@ -129,7 +135,7 @@ final class TrainCommand implements Callable<Integer> {
                 evalAfter = Evaluation.answerLoss(m, evalBatches);
                 System.out.printf("held-out answer loss after: %.4f%n", evalAfter);
             }
-            ModelFiles.save(m, out, format, type, null);
+            ModelFiles.save(m, out, format, saving);
             new RunRecord().put("command", "train").put("model", model.model.toString()).put("task", task.describe())
                     .put("mask", what.mask != null ? what.mask.toString() : adapter != null ? "lora" : "full")
                     .put("k", adapter != null ? adapter.size() : mask == null ? m.layout().size() : mask.size())

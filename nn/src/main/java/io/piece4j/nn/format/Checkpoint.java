@@ -28,11 +28,17 @@ public final class Checkpoint implements AutoCloseable {
     private final Map<String, CheckpointTensor> byName;
     private final Map<String, Object> metadata;
     private final GgufVocabulary vocabulary;
+    private final List<GgufKeyValue> ggufKeys;
     private final List<AutoCloseable> resources;
     private boolean closed;
 
     Checkpoint(String format, Path path, LlamaConfig config, List<CheckpointTensor> tensors,
                Map<String, Object> metadata, GgufVocabulary vocabulary, List<AutoCloseable> resources) {
+        this(format, path, config, tensors, metadata, vocabulary, List.of(), resources);
+    }
+
+    Checkpoint(String format, Path path, LlamaConfig config, List<CheckpointTensor> tensors, Map<String, Object> metadata,
+               GgufVocabulary vocabulary, List<GgufKeyValue> ggufKeys, List<AutoCloseable> resources) {
         this.format = format;
         this.path = path;
         this.config = config;
@@ -42,6 +48,7 @@ public final class Checkpoint implements AutoCloseable {
         this.byName = Collections.unmodifiableMap(map);
         this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
         this.vocabulary = vocabulary;
+        this.ggufKeys = List.copyOf(ggufKeys);
         this.resources = List.copyOf(resources);
     }
 
@@ -107,6 +114,12 @@ public final class Checkpoint implements AutoCloseable {
 
     /** The tokenizer embedded in a GGUF file, when it has one. */
     public Optional<GgufVocabulary> vocabulary() { return Optional.ofNullable(vocabulary); }
+
+    /**
+     * Every key-value pair of a GGUF file in file order, each in its encoded form so it can be written into
+     * another GGUF file unchanged; empty for other formats.
+     */
+    public List<GgufKeyValue> ggufKeys() { return ggufKeys; }
 
     /** Unmaps the file; tensors cannot be read afterwards. Closing again does nothing. */
     @Override public synchronized void close() {

@@ -34,6 +34,32 @@ public final class ElementCodec {
     }
 
     /**
+     * GGML Q8_0 encoding of x (a multiple of 32 long) as ggml's reference quantizer does it: per block of 32,
+     * d = max|x| / 127, q = round(x * (1 / d)) half away from zero (0 when d is 0), and d stored as binary16.
+     * Returns the blocks (x.length / 32 x 34 bytes: d, then q[32]).
+     */
+    public static byte[] encodeQ8_0(float[] x) {
+        if (x.length % 32 != 0) throw new IllegalArgumentException(x.length + " values: Q8_0 needs a multiple of 32");
+        byte[] out = new byte[x.length / 32 * 34];
+        for (int b = 0; b < x.length / 32; b++) {
+            float max = 0;
+            for (int j = 0; j < 32; j++) max = Math.max(max, Math.abs(x[b * 32 + j]));
+            float d = max / 127f;
+            float inverse = d != 0 ? 1f / d : 0f;
+            short half = Float.floatToFloat16(d);
+            out[b * 34] = (byte) half;
+            out[b * 34 + 1] = (byte) (half >> 8);
+            for (int j = 0; j < 32; j++) out[b * 34 + 2 + j] = (byte) roundHalfAwayFromZero(x[b * 32 + j] * inverse);
+        }
+        return out;
+    }
+
+    /** C's roundf: to the nearest integer, halves away from zero. */
+    private static int roundHalfAwayFromZero(float v) {
+        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v); // in double: exact for |v| < 2^29
+    }
+
+    /**
      * Decodes {@code count} elements starting at element {@code first} of a tensor stored as {@code type} in
      * {@code data} into {@code dst[dstOffset ..]}. The caller has checked the range against the tensor.
      */

@@ -1,6 +1,7 @@
 package io.piece4j.nn.format;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -65,16 +66,19 @@ final class GgufFile {
     final Path file;
     final int version;
     final Map<String, Object> metadata;
+    /** The same pairs in file order, each value in its encoded form. */
+    final List<GgufKeyValue> keyValues;
     final List<TensorInfo> tensors;
     final int alignment;
     final long dataStart;
     final MemorySegment segment;
 
-    private GgufFile(Path file, int version, Map<String, Object> metadata, List<TensorInfo> tensors, int alignment,
-                     long dataStart, MemorySegment segment) {
+    private GgufFile(Path file, int version, Map<String, Object> metadata, List<GgufKeyValue> keyValues, List<TensorInfo> tensors,
+                     int alignment, long dataStart, MemorySegment segment) {
         this.file = file;
         this.version = version;
         this.metadata = metadata;
+        this.keyValues = keyValues;
         this.tensors = tensors;
         this.alignment = alignment;
         this.dataStart = dataStart;
@@ -123,14 +127,17 @@ final class GgufFile {
                     + in.remaining() + " bytes left can hold");
         }
         Map<String, Object> metadata = new LinkedHashMap<>();
+        List<GgufKeyValue> keyValues = new ArrayList<>();
         for (long i = 0; i < kvCount; i++) {
             String key = string(in, "metadata key #" + i);
             String field = "metadata '" + key + "'";
             int type = (int) in.u32(field + " type");
+            long valueStart = in.position();
             Object value = value(in, type, field, 0);
             if (metadata.put(key, value) != null) {
                 throw CheckpointFormatException.in(file, field + " appears twice: expected unique keys");
             }
+            keyValues.add(new GgufKeyValue(key, type, segment.asSlice(valueStart, in.position() - valueStart).toArray(ValueLayout.JAVA_BYTE)));
         }
         int alignment = alignment(metadata, file);
 
@@ -173,8 +180,8 @@ final class GgufFile {
                     + " but the file ends at " + segment.byteSize() + " (truncated)");
         }
         checkTensorBounds(infos, segment.byteSize() - Math.min(dataStart, segment.byteSize()), file);
-        return new GgufFile(file, (int) version, Collections.unmodifiableMap(metadata), List.copyOf(infos), alignment,
-                dataStart, segment);
+        return new GgufFile(file, (int) version, Collections.unmodifiableMap(metadata), List.copyOf(keyValues), List.copyOf(infos),
+                alignment, dataStart, segment);
     }
 
     private static int alignment(Map<String, Object> metadata, Path file) throws CheckpointFormatException {

@@ -61,10 +61,25 @@ public final class GgufReader {
 
             Map<String, Object> metadata = new LinkedHashMap<>(gguf.metadata);
             metadata.put("gguf.version", (long) gguf.version);
-            return new Checkpoint("gguf", file, config, ordered, metadata, vocabulary, List.of(arena));
+            return new Checkpoint("gguf", file, config, ordered, metadata, vocabulary, gguf.keyValues, List.of(arena));
         } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * The tokenizer a GGUF file embeds (its tokenizer.* keys), whatever else the file holds: a model of any
+     * architecture, or a vocabulary-only file such as llama.cpp's ggml-vocab-*.gguf.
+     */
+    public static GgufTokenizer readTokenizer(Path file) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            GgufFile gguf = GgufFile.parse(FileMapping.map(file, arena), file);
+            GgufVocabulary vocabulary = vocabulary(new Keys(gguf.metadata, file));
+            if (vocabulary == null) {
+                throw CheckpointFormatException.in(file, "metadata 'tokenizer.ggml.tokens' is missing: expected a GGUF file with a vocabulary");
+            }
+            return GgufTokenizer.withKeysOf(vocabulary, gguf.keyValues);
         }
     }
 

@@ -6,12 +6,16 @@ import io.piece4j.nn.LlamaConfig.RopeLayout;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Writes a Llama model as GGUF v3 for llama.cpp and its relatives: llama.* metadata, tensors under GGUF names
- * with wq and wk in the INTERLEAVED layout (permuted if the config says HALF_SPLIT), and optionally a tokenizer.
- * Matrices are F32 or F16; one-dimensional tensors (the norms) stay F32 as llama.cpp's converter keeps them.
+ * with wq and wk in the INTERLEAVED layout (permuted if the config says HALF_SPLIT), optionally a tokenizer,
+ * and extra key-value pairs carried from elsewhere (keys this writer defines itself win over them).
+ * Matrices are F32, F16, BF16 or Q8_0; one-dimensional tensors (the norms) stay F32 as llama.cpp's converter
+ * keeps them, and a matrix whose rows are not a multiple of 32 long falls back from Q8_0 to F16, as there.
  * Llama 3 RoPE scaling is written both as llama.cpp's rope_freqs.weight divisors and as piece4j.rope_scaling.*
  * keys, which give the exact numbers back. The file is written atomically.
  */
@@ -22,17 +26,29 @@ public final class GgufWriter {
 
     private record Planned(String name, int[] shape, ElementType type, float[] data, long offset, long bytes) {}
 
+    /** As {@link #write(Path, LlamaConfig, List, ElementType, GgufVocabulary, List)} with no extra keys. */
+    public static void write(Path file, LlamaConfig config, List<NamedTensor> tensors, ElementType type,
+                             GgufVocabulary vocabulary) throws IOException {
+        write(file, config, tensors, type, vocabulary, List.of());
+    }
+
     /**
      * @param config     the model; its ropeLayout is the layout {@code tensors} are in
      * @param tensors    every parameter of the config under its canonical name
-     * @param type       F32 or F16 for the matrices
+     * @param type       F32, F16, BF16 or Q8_0 for the matrices
      * @param vocabulary the tokenizer to embed, or null
+     * @param extraKeys  more key-value pairs, written after this writer's own unless it defines the key itself
+     *                   (the first of two pairs with one key wins)
      */
     public static void write(Path file, LlamaConfig config, List<NamedTensor> tensors, ElementType type,
-                             GgufVocabulary vocabulary) throws IOException {
-        if (type != ElementType.F32 && type != ElementType.F16) {
-            throw new IllegalArgumentException("type " + type + ": expected F32 or F16");
-        }
+                             GgufVocabulary vocabulary, List<GgufKeyValue> extraKeys) throws IOException {
+        int fileType = switch (type) { // llama_ftype: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0, MOSTLY_BF16
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q8_0 -> 7;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException("type " + type + ": expected F32, F16, BF16 or Q8_0");
+        };
         if (vocabulary != null && vocabulary.tokens().length != config.vocabSize()) {
             throw new IllegalArgumentException("vocabulary has " + vocabulary.tokens().length + " tokens: expected the config's vocabSize "
                     + config.vocabSize());
@@ -46,9 +62,10 @@ public final class GgufWriter {
         }
         for (NamedTensor t : all) {
             int[] shape = t.shape();
-            ElementType stored = shape.length == 1 ? ElementType.F32 : type;
+            ElementType stored = shape.length == 1 ? ElementType.F32
+                    : type == ElementType.Q8_0 && shape[shape.length - 1] % 32 != 0 ? ElementType.F16 : type;
             String name = t.name().equals(GgufReader.ROPE_FREQS) ? t.name() : TensorNames.toGguf(t.name());
-            long bytes = (long) t.data().length * (stored == ElementType.F32 ? 4 : 2);
+            long bytes = (long) t.data().length / stored.blockSize * stored.bytesPerBlock;
             plan.add(new Planned(name, shape, stored, t.data(), offset, bytes));
             offset = GgufFile.align(offset + bytes, ALIGNMENT);
         }
@@ -56,7 +73,7 @@ public final class GgufWriter {
         Metadata kv = new Metadata();
         kv.string("general.architecture", "llama");
         kv.u32("general.alignment", ALIGNMENT);
-        kv.u32("general.file_type", type == ElementType.F32 ? 0 : 1); // ALL_F32, MOSTLY_F16
+        kv.u32("general.file_type", fileType);
         kv.u32("llama.context_length", config.maxSeqLen());
         kv.u32("llama.embedding_length", config.dim());
         kv.u32("llama.block_count", config.layers());
@@ -78,6 +95,7 @@ public final class GgufWriter {
             kv.u32(GgufReader.SCALING_ORIGINAL, config.ropeScaling().originalMaxPositionEmbeddings());
         }
         if (vocabulary != null) vocabulary(kv, vocabulary);
+        for (GgufKeyValue extra : extraKeys) kv.encoded(extra);
 
         AtomicFile.write(file, ch -> {
             LittleEndianOutput out = new LittleEndianOutput(ch);
@@ -91,22 +109,34 @@ public final class GgufWriter {
                 out.ggufString(p.name());
                 out.i32(p.shape().length);
                 for (int d = p.shape().length - 1; d >= 0; d--) out.i64(p.shape()[d]); // innermost first
-                out.i32(p.type() == ElementType.F32 ? GgufFile.GGML_F32 : GgufFile.GGML_F16);
+                out.i32(ggmlType(p.type()));
                 out.i64(p.offset());
             }
             out.padTo(ALIGNMENT);
             long dataStart = out.position();
             for (Planned p : plan) {
                 out.zeros(dataStart + p.offset() - out.position());
-                if (p.type() == ElementType.F32) {
-                    for (float v : p.data()) out.f32(v);
-                } else {
-                    for (float v : p.data()) out.i16(ElementCodec.floatToF16(v));
+                switch (p.type()) {
+                    case F32 -> { for (float v : p.data()) out.f32(v); }
+                    case F16 -> { for (float v : p.data()) out.i16(ElementCodec.floatToF16(v)); }
+                    case BF16 -> { for (float v : p.data()) out.i16(ElementCodec.floatToBf16(v)); }
+                    case Q8_0 -> out.bytes(ElementCodec.encodeQ8_0(p.data()));
+                    default -> throw new IllegalStateException("planned type " + p.type());
                 }
             }
             out.padTo(ALIGNMENT);
             out.flush();
         });
+    }
+
+    private static int ggmlType(ElementType t) {
+        return switch (t) {
+            case F32 -> GgufFile.GGML_F32;
+            case F16 -> GgufFile.GGML_F16;
+            case BF16 -> GgufFile.GGML_BF16;
+            case Q8_0 -> GgufFile.GGML_Q8_0;
+            default -> throw new IllegalArgumentException("no ggml type for " + t);
+        };
     }
 
     private static void vocabulary(Metadata kv, GgufVocabulary v) {
@@ -127,15 +157,24 @@ public final class GgufWriter {
         }
 
         private final List<Entry> entries = new ArrayList<>();
+        private final Set<String> keys = new HashSet<>();
         long count;
 
         private void add(String key, int type, Entry value) {
+            if (!keys.add(key)) throw new IllegalStateException("metadata key " + key + " written twice");
             entries.add(out -> {
                 out.ggufString(key);
                 out.i32(type);
                 value.writeTo(out);
             });
             count++;
+        }
+
+        /** A pair in encoded form, unless the key is already written. */
+        void encoded(GgufKeyValue kv) {
+            if (keys.contains(kv.key())) return;
+            byte[] value = kv.value();
+            add(kv.key(), kv.type(), out -> out.bytes(value));
         }
 
         void string(String key, String value) { add(key, GgufFile.STRING, out -> out.ggufString(value)); }

@@ -90,6 +90,12 @@ public final class HuggingFaceConfig {
      * @param torchDtype "float32", "float16" or "bfloat16": what the weights beside it are stored as
      */
     public static void write(Path configJson, LlamaConfig config, String torchDtype) throws IOException {
+        byte[] content = json(config, torchDtype);
+        AtomicFile.write(configJson, out -> out.write(ByteBuffer.wrap(content)));
+    }
+
+    /** The config.json {@link #write} writes, as UTF-8 bytes. */
+    static byte[] json(LlamaConfig config, String torchDtype) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (JsonGenerator g = new JsonFactory().createGenerator(bytes)) {
             g.useDefaultPrettyPrinter();
@@ -126,7 +132,6 @@ public final class HuggingFaceConfig {
             g.writeEndObject();
         }
         bytes.write('\n');
-        byte[] content = bytes.toByteArray();
-        AtomicFile.write(configJson, out -> out.write(ByteBuffer.wrap(content)));
+        return bytes.toByteArray();
     }
 }

@@ -1,6 +1,11 @@
 package io.piece4j.nn.tokenizer;
 
+import io.piece4j.nn.format.GgufKeyValue;
+import io.piece4j.nn.format.GgufTokenizer;
+import io.piece4j.nn.format.GgufVocabulary;
+
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,11 +35,67 @@ final class HuggingFaceTokenizerJson {
     private Map<String, Integer> modelIds;            // model.vocab
     private final Map<String, Integer> added = new LinkedHashMap<>(); // added_tokens content -> id
     private boolean[] special;                        // (vocab) added tokens marked special
+    // what the GGUF form needs besides the tokenizer itself, set by read
+    private final List<String> mergeList = new ArrayList<>(); // "left right" in rank order
+    private int[] firstMergeRank;                     // (vocab) rank of the first merge making the token, or -1
+    private String splitPattern;                      // byte-level kind: the word-splitting regex; null for the Llama 2 kind
+    private int unknownId = -1;                       // Llama 2 kind: model.unk_token's id
+    private boolean dummyPrefix;                      // Llama 2 kind: a "▁" is put in front of the text
+    private boolean bosFromTemplate;                  // the post-processor puts a special token before the text
 
     private HuggingFaceTokenizerJson(Path file) { this.json = new JsonValues(file); }
 
     static Tokenizer read(byte[] bytes, Path file) throws TokenizerFormatException {
         return new HuggingFaceTokenizerJson(file).read(bytes);
+    }
+
+    /**
+     * The vocabulary as GGUF embeds it. The Llama 2 kind becomes model "llama" (SentencePiece BPE, which merges
+     * by score): a token made by merge rank r scores -r, so the merge with the best score is the one of lowest
+     * rank; tokens no merge makes score below them all, byte and special tokens 0 as in SentencePiece's own
+     * models. The byte-level kind becomes model "gpt2" with the merge list and llama.cpp's name for the split
+     * pattern in tokenizer.ggml.pre ("gpt-2" or "llama-bpe"; another pattern has no GGUF name and is refused).
+     */
+    static GgufTokenizer ggufForm(byte[] bytes, Path file) throws TokenizerFormatException {
+        HuggingFaceTokenizerJson h = new HuggingFaceTokenizerJson(file);
+        Tokenizer tokenizer = h.read(bytes);
+        return h.ggufForm(tokenizer);
+    }
+
+    private GgufTokenizer ggufForm(Tokenizer tokenizer) throws TokenizerFormatException {
+        int n = tokens.length;
+        int[] types = new int[n];
+        List<GgufKeyValue> keys = new ArrayList<>();
+        for (int id = 0; id < n; id++) {
+            boolean isAdded = Integer.valueOf(id).equals(added.get(tokens[id]));
+            types[id] = special[id] ? Tokenizers.CONTROL : isAdded ? Tokenizers.USER_DEFINED : Tokenizers.NORMAL;
+        }
+        GgufVocabulary vocabulary;
+        if (splitPattern == null) {
+            float[] scores = new float[n];
+            for (int id = 0; id < n; id++) {
+                if (SentencePieceBpeTokenizer.byteValue(tokens[id]) >= 0 && !special[id]) types[id] = Tokenizers.BYTE;
+                if (id == unknownId) types[id] = Tokenizers.UNKNOWN;
+                boolean ordinary = types[id] == Tokenizers.NORMAL || types[id] == Tokenizers.USER_DEFINED;
+                scores[id] = !ordinary ? 0f : firstMergeRank[id] >= 0 ? -firstMergeRank[id] : -(float) mergeList.size() - 1;
+            }
+            vocabulary = new GgufVocabulary("llama", tokens, scores, types, null, tokenizer.bosId(), tokenizer.eosId());
+            if (unknownId >= 0) keys.add(GgufKeyValue.u32("tokenizer.ggml.unknown_token_id", unknownId));
+            keys.add(GgufKeyValue.bool("tokenizer.ggml.add_space_prefix", dummyPrefix));
+        } else {
+            String pre = splitPattern.equals(ByteLevelBpeTokenizer.LLAMA3_PATTERN) ? "llama-bpe"
+                    : splitPattern.equals(ByteLevelBpeTokenizer.GPT2_PATTERN) ? "gpt-2" : null;
+            boolean llama3Tokens = added.containsKey("<|begin_of_text|>");
+            if (pre == null || pre.equals("llama-bpe") != llama3Tokens) {
+                throw json.error("pre_tokenizer", "the split pattern " + (pre == null ? "is neither GPT-2's nor Llama 3's" : "is " + pre
+                        + "'s but <|begin_of_text|> is " + (llama3Tokens ? "" : "not ") + "a token") + ": GGUF cannot say which pattern to use");
+            }
+            vocabulary = new GgufVocabulary("gpt2", tokens, null, types, mergeList.toArray(String[]::new), tokenizer.bosId(), tokenizer.eosId());
+            keys.add(GgufKeyValue.string("tokenizer.ggml.pre", pre));
+        }
+        keys.add(GgufKeyValue.bool("tokenizer.ggml.add_bos_token", bosFromTemplate));
+        keys.add(GgufKeyValue.bool("tokenizer.ggml.add_eos_token", false));
+        return new GgufTokenizer(vocabulary, keys);
     }
 
     private Tokenizer read(byte[] bytes) throws TokenizerFormatException {
@@ -48,6 +109,7 @@ final class HuggingFaceTokenizerJson {
         Object normalizer = root.get("normalizer"), preTokenizer = root.get("pre_tokenizer"), decoder = root.get("decoder");
         int bos = specialAround(root.get("post_processor"), true, BOS_NAMES);
         int eos = specialAround(root.get("post_processor"), false, EOS_NAMES);
+        bosFromTemplate = specialAround(root.get("post_processor"), true, new String[0]) >= 0;
         boolean byteLevel = !JsonValues.ofType(preTokenizer, "ByteLevel").isEmpty() || !JsonValues.ofType(decoder, "ByteLevel").isEmpty();
         if (byteLevel) return byteLevel(model, preTokenizer, merges, bos, eos);
         List<Map<?, ?>> metaspace = JsonValues.ofType(preTokenizer, "Metaspace");
@@ -106,6 +168,8 @@ final class HuggingFaceTokenizerJson {
     /** Rank i for merges[i]; both parts and their concatenation must be in model.vocab. */
     private PairMerges readMerges(List<Object> list) throws TokenizerFormatException {
         PairMerges merges = new PairMerges();
+        firstMergeRank = new int[tokens.length];
+        java.util.Arrays.fill(firstMergeRank, -1);
         for (int i = 0; i < list.size(); i++) {
             String where = "model.merges[" + i + "]";
             String left, right;
@@ -126,6 +190,8 @@ final class HuggingFaceTokenizerJson {
             }
             if (m == null) throw json.error(where, "the merged token '" + left + right + "' is not in model.vocab");
             merges.add(l, r, m, i);
+            mergeList.add(left + " " + right);
+            if (firstMergeRank[m] < 0) firstMergeRank[m] = i;
         }
         return merges;
     }
@@ -149,6 +215,8 @@ final class HuggingFaceTokenizerJson {
         }
         boolean[] control = special.clone();
         if (unk >= 0) control[unk] = false; // decodes to U+FFFD, not to nothing
+        this.unknownId = unk;
+        this.dummyPrefix = dummyPrefix;
         return new SentencePieceBpeTokenizer(tokens, control, merges, SentencePieceBpeTokenizer.MARKER, dummyPrefix, bos, eos, unk,
                 json.name());
     }
@@ -176,6 +244,7 @@ final class HuggingFaceTokenizerJson {
             }
         }
         if (pattern == null) pattern = "(?s).+"; // no splitting: the text is one word
+        this.splitPattern = pattern;
         boolean ignoreMerges = json.flag(model.get("ignore_merges"), "model.ignore_merges", false);
         try {
             return new ByteLevelBpeTokenizer(tokens, merges, pattern, ignoreMerges, added, special, bos, eos, json.name());

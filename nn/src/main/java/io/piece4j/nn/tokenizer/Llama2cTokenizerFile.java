@@ -1,5 +1,9 @@
 package io.piece4j.nn.tokenizer;
 
+import io.piece4j.nn.format.GgufKeyValue;
+import io.piece4j.nn.format.GgufTokenizer;
+import io.piece4j.nn.format.GgufVocabulary;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
@@ -28,7 +32,45 @@ final class Llama2cTokenizerFile {
 
     private Llama2cTokenizerFile() {}
 
+    /** The file's pieces (spaces as " ") and scores, by id. */
+    private record Pieces(String[] pieces, float[] scores) {}
+
     static Tokenizer read(byte[] bytes, Path file) throws TokenizerFormatException {
+        Pieces parsed = parse(bytes, file);
+        String[] p = parsed.pieces();
+        Map<String, Integer> idOf = new HashMap<>();
+        for (int id = 0; id < p.length; id++) idOf.putIfAbsent(p[id], id);
+        boolean[] control = new boolean[p.length];
+        control[BOS] = control[EOS] = true;
+        boolean[] mergeable = new boolean[p.length];
+        for (int id = EOS + 1; id < p.length; id++) mergeable[id] = SentencePieceBpeTokenizer.byteValue(p[id]) < 0;
+        PairMerges merges = PairMerges.byScore(p, idOf, parsed.scores(), mergeable);
+        return new SentencePieceBpeTokenizer(p, control, merges, " ", true, BOS, EOS, UNK, file == null ? "tokenizer.bin" : file.getFileName().toString());
+    }
+
+    /**
+     * The vocabulary as GGUF embeds it (model "llama"): pieces with spaces written as "▁", the file's scores,
+     * UNK of type unknown, BOS and EOS control (spelled {@code <s>} and {@code </s>}: llama2.c's exporter wraps
+     * them in newlines), byte pieces of type byte; BOS added to every text, EOS not, as llama2.c's run does.
+     */
+    static GgufTokenizer ggufForm(byte[] bytes, Path file) throws TokenizerFormatException {
+        Pieces parsed = parse(bytes, file);
+        String[] tokens = new String[parsed.pieces().length];
+        int[] types = new int[tokens.length];
+        for (int id = 0; id < tokens.length; id++) {
+            String piece = parsed.pieces()[id];
+            boolean byteToken = SentencePieceBpeTokenizer.byteValue(piece) >= 0;
+            tokens[id] = id == BOS || id == EOS ? piece.strip() : byteToken ? piece : piece.replace(" ", SentencePieceBpeTokenizer.MARKER);
+            types[id] = id == UNK ? Tokenizers.UNKNOWN : id == BOS || id == EOS ? Tokenizers.CONTROL : byteToken ? Tokenizers.BYTE : Tokenizers.NORMAL;
+        }
+        GgufVocabulary vocabulary = new GgufVocabulary("llama", tokens, parsed.scores(), types, null, BOS, EOS);
+        return new GgufTokenizer(vocabulary, List.of(
+                GgufKeyValue.u32("tokenizer.ggml.unknown_token_id", UNK),
+                GgufKeyValue.bool("tokenizer.ggml.add_bos_token", true),
+                GgufKeyValue.bool("tokenizer.ggml.add_eos_token", false)));
+    }
+
+    private static Pieces parse(byte[] bytes, Path file) throws TokenizerFormatException {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (b.remaining() < 4) throw TokenizerFormatException.in(file, "field 'max_token_length': file has only " + bytes.length + " bytes");
         int maxLength = b.getInt();
@@ -62,16 +104,7 @@ final class Llama2cTokenizerFile {
             scores.add(score);
         }
         if (pieces.size() <= EOS) throw TokenizerFormatException.in(file, pieces.size() + " tokens, expected UNK, BOS, EOS and more");
-
-        String[] p = pieces.toArray(String[]::new);
-        Map<String, Integer> idOf = new HashMap<>();
-        for (int id = 0; id < p.length; id++) idOf.putIfAbsent(p[id], id);
-        boolean[] control = new boolean[p.length];
-        control[BOS] = control[EOS] = true;
-        boolean[] mergeable = new boolean[p.length];
-        for (int id = EOS + 1; id < p.length; id++) mergeable[id] = SentencePieceBpeTokenizer.byteValue(p[id]) < 0;
-        PairMerges merges = PairMerges.byScore(p, idOf, scores.toArray(), mergeable);
-        return new SentencePieceBpeTokenizer(p, control, merges, " ", true, BOS, EOS, UNK, file == null ? "tokenizer.bin" : file.getFileName().toString());
+        return new Pieces(pieces.toArray(String[]::new), scores.toArray());
     }
 
     private static final class FloatList {

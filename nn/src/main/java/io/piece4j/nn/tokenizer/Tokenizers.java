@@ -19,20 +19,29 @@ public final class Tokenizers {
 
     /** A tokenizer.json (a JSON object: first non-blank byte '{') or else a llama2.c tokenizer.bin. */
     public static Tokenizer load(Path file) throws IOException {
-        byte[] bytes;
+        byte[] bytes = readBytes(file);
+        if (looksLikeJson(bytes)) return HuggingFaceTokenizerJson.read(bytes, file);
+        return Llama2cTokenizerFile.read(bytes, file);
+    }
+
+    /** The whole file, refusing one larger than any tokenizer. */
+    static byte[] readBytes(Path file) throws TokenizerFormatException {
         try {
             long size = Files.size(file);
             if (size > MAX_FILE_BYTES) throw TokenizerFormatException.in(file, size + " bytes, more than any tokenizer file (" + MAX_FILE_BYTES + ")");
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (TokenizerFormatException e) {
             throw e;
         } catch (IOException e) {
             throw TokenizerFormatException.in(file, "cannot read: " + e);
         }
+    }
+
+    /** Whether the first byte that is not white space is '{'. */
+    static boolean looksLikeJson(byte[] bytes) {
         int i = 0;
         while (i < bytes.length && (bytes[i] == ' ' || bytes[i] == '\n' || bytes[i] == '\r' || bytes[i] == '\t')) i++;
-        if (i < bytes.length && bytes[i] == '{') return HuggingFaceTokenizerJson.read(bytes, file);
-        return Llama2cTokenizerFile.read(bytes, file);
+        return i < bytes.length && bytes[i] == '{';
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import static io.piece4j.nn.format.FloatAssertions.assertBitsEqual;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -65,8 +66,9 @@ class SafetensorsCheckpointTest {
     void f16AndBf16RoundTripsGiveTheRoundedValues() throws IOException {
         List<NamedTensor> weights = TinyModels.weights(HALF_SPLIT, 18);
         for (Dtype dtype : new Dtype[] {Dtype.F16, Dtype.BF16}) {
-            writeModel(HALF_SPLIT, weights, dtype);
-            try (Checkpoint c = Checkpoint.open(dir.resolve("model.safetensors"))) {
+            Path p = dir.resolve(dtype.name()).resolve("model.safetensors"); // a folder each: config.json says the dtype
+            SafetensorsWriter.write(p, HALF_SPLIT, weights, dtype);
+            try (Checkpoint c = Checkpoint.open(p)) {
                 for (NamedTensor w : weights) {
                     float[] expected = w.data().clone();
                     for (int i = 0; i < expected.length; i++) {
@@ -78,7 +80,27 @@ class SafetensorsCheckpointTest {
                 }
             }
         }
-        assertTrue(Files.readString(dir.resolve("config.json")).contains("\"bfloat16\""));
+        assertTrue(Files.readString(dir.resolve("F16/config.json")).contains("\"float16\""));
+        assertTrue(Files.readString(dir.resolve("BF16/config.json")).contains("\"bfloat16\""));
+    }
+
+    @Test
+    void aDifferentConfigJsonInTheFolderIsNeverReplacedUnlessAsked() throws IOException {
+        Path p = dir.resolve("out/model.safetensors");
+        LlamaConfig other = new LlamaConfig(16, 1, 4, 2, 4, 24, 11, 8, 1e-5f, 10000f, false, RopeLayout.HALF_SPLIT, null);
+        HuggingFaceConfig.write(dir.resolve("out/config.json"), other, "float32");
+        byte[] before = Files.readAllBytes(dir.resolve("out/config.json"));
+        List<NamedTensor> weights = TinyModels.weights(HALF_SPLIT, 19);
+        var e = assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> SafetensorsWriter.write(p, HALF_SPLIT, weights, Dtype.F32));
+        assertEquals(dir.resolve("out/config.json").toAbsolutePath() + ": exists and is not this model's config.json (dim 16, 2 layers,"
+                + " vocab 11, float32): refusing to replace it; write into another folder or give --force", e.getMessage());
+        assertArrayEquals(before, Files.readAllBytes(dir.resolve("out/config.json")), "the other model's config.json is untouched");
+        assertFalse(Files.exists(p), "nothing is written when the config is refused");
+
+        SafetensorsWriter.write(p, HALF_SPLIT, weights, Dtype.F32, true);
+        assertEquals(HALF_SPLIT, HuggingFaceConfig.read(dir.resolve("out/config.json")), "replaced when asked");
+        SafetensorsWriter.write(p, HALF_SPLIT, weights, Dtype.F32); // this model's own config.json: written again freely
+        assertEquals(HALF_SPLIT, HuggingFaceConfig.read(dir.resolve("out/config.json")));
     }
 
     @Test
