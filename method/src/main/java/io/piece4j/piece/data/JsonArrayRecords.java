@@ -29,7 +29,7 @@ final class JsonArrayRecords {
                 } catch (JsonProcessingException e) {
                     JsonLocation at = e.getLocation() != null ? e.getLocation() : p.currentLocation();
                     boolean afterBadBytes = text.malformedBetween(0, at.getCharOffset() + 1);
-                    throw new TaskDataException(path + ": line " + at.getLineNr() + ": malformed JSON array: " + e.getOriginalMessage()
+                    throw new TaskDataException(path + ": line " + at.getLineNr() + ": malformed JSON array" + JsonErrorText.of(e, p, true)
                             + (afterBadBytes ? " (after bytes that are not valid UTF-8)" : ""), e);
                 }
             }

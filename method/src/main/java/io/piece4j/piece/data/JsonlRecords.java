@@ -85,16 +85,18 @@ final class JsonlRecords {
             return;
         }
         try (JsonParser p = RecordFields.JSON.createParser(line, 0, length)) {
-            JsonToken t = p.nextToken();
-            if (t != JsonToken.START_OBJECT) {
-                sink.bad(lineNumber, "expected a JSON object {\"prompt\": ..., \"answer\": ...}, found " + RecordFields.describe(t));
-                return;
+            try {
+                JsonToken t = p.nextToken();
+                if (t != JsonToken.START_OBJECT) {
+                    sink.bad(lineNumber, "expected a JSON object {\"prompt\": ..., \"answer\": ...}, found " + RecordFields.describe(t));
+                    return;
+                }
+                RecordFields fields = RecordFields.read(p);
+                if (p.nextToken() != null) sink.bad(lineNumber, "more than one JSON value on the line");
+                else sink.accept(lineNumber, fields, true);
+            } catch (JsonProcessingException e) {
+                sink.bad(lineNumber, "malformed JSON" + JsonErrorText.of(e, p, false));
             }
-            RecordFields fields = RecordFields.read(p);
-            if (p.nextToken() != null) sink.bad(lineNumber, "more than one JSON value on the line");
-            else sink.accept(lineNumber, fields, true);
-        } catch (JsonProcessingException e) {
-            sink.bad(lineNumber, "malformed JSON: " + e.getOriginalMessage());
         }
     }
 

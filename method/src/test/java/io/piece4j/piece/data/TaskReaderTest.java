@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -152,7 +153,7 @@ class TaskReaderTest {
         Path lines = file("m.jsonl", GOOD + "\n{\"prompt\": \"x\", \"answer\": \n" + GOOD + "\n");
         TaskFile t = TaskReader.read(lines, BadRecordPolicy.SKIP);
         assertEquals(2, t.records().size(), "records on either side of the malformed line");
-        assertTrue(t.problems().getFirst().startsWith(lines + ": line 2: malformed JSON: "), t.problems().getFirst());
+        assertTrue(t.problems().getFirst().startsWith(lines + ": line 2: malformed JSON at column "), t.problems().getFirst());
 
         Path trailing = file("two.jsonl", GOOD + " " + GOOD + "\n" + GOOD);
         assertEquals(List.of(trailing + ": line 1: more than one JSON value on the line"),
@@ -160,14 +161,28 @@ class TaskReaderTest {
 
         Path array = file("m.json", "[\n" + GOOD + ",\n{\"prompt\": \"x\" \"answer\": \"y\"},\n" + GOOD + "\n]");
         TaskDataException e = assertThrows(TaskDataException.class, () -> TaskReader.read(array, BadRecordPolicy.SKIP));
-        assertTrue(e.getMessage().startsWith(array + ": line 3: malformed JSON array: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith(array + ": line 3: malformed JSON array at column "), e.getMessage());
+    }
+
+    @Test
+    void aRecordCutShortIsReportedByLineColumnAndFieldWithoutJacksonsInternalLocationText() throws Exception {
+        Path lines = file("cut.jsonl", GOOD + "\n{\"prompt\": \"a\", \"answer\": \"c\"\n");
+        TaskFile t = TaskReader.read(lines, BadRecordPolicy.SKIP);
+        assertEquals(List.of(lines + ": line 2: malformed JSON at column 30, field 'answer': Unexpected end-of-input:"
+                + " expected close marker for Object (opened at column 1)"), t.problems());
+
+        Path array = file("cut.json", "[" + GOOD + ",\n {\"prompt\": \"a\", \"answer\": \"c\"");
+        TaskDataException e = assertThrows(TaskDataException.class, () -> TaskReader.read(array, BadRecordPolicy.SKIP));
+        assertEquals(array + ": line 2: malformed JSON array at column 31, field 'answer': Unexpected end-of-input:"
+                + " expected close marker for Object (opened at line 2, column 2)", e.getMessage());
+        assertFalse(e.getMessage().contains("Source") || e.getMessage().contains("REDACTED"), e.getMessage());
     }
 
     @Test
     void aJsonArrayThatIsNotClosedOrHasTrailingContentIsAnError() throws Exception {
         Path unclosed = file("open.json", "[\n" + GOOD + ",\n" + GOOD + "\n");
         TaskDataException e = assertThrows(TaskDataException.class, () -> TaskReader.read(unclosed, BadRecordPolicy.SKIP));
-        assertTrue(e.getMessage().startsWith(unclosed + ": line 4: malformed JSON array: Unexpected end-of-input"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(unclosed + ": line 4: malformed JSON array at column 1: Unexpected end-of-input"), e.getMessage());
 
         Path trailing = file("trail.json", "[" + GOOD + "]\n\n" + GOOD);
         e = assertThrows(TaskDataException.class, () -> TaskReader.read(trailing, BadRecordPolicy.SKIP));
@@ -206,7 +221,7 @@ class TaskReaderTest {
     void invalidUtf8BetweenArrayRecordsBreaksTheStructure() throws Exception {
         Path f = file("between.json", bytes("[", GOOD, ",\n", new byte[] {(byte) 0xFF}, GOOD, "]"));
         TaskDataException e = assertThrows(TaskDataException.class, () -> TaskReader.read(f, BadRecordPolicy.SKIP));
-        assertTrue(e.getMessage().startsWith(f + ": line 2: malformed JSON array: ") && e.getMessage().endsWith("(after bytes that are not valid UTF-8)"),
+        assertTrue(e.getMessage().startsWith(f + ": line 2: malformed JSON array at column ") && e.getMessage().endsWith("(after bytes that are not valid UTF-8)"),
                 e.getMessage());
     }
 
@@ -274,10 +289,10 @@ class TaskReaderTest {
         Path lines = file("deep.jsonl", GOOD + "\n{\"prompt\": \"x\", \"answer\": \"y\", \"junk\": " + deep + "}\n");
         TaskFile t = TaskReader.read(lines, BadRecordPolicy.SKIP);
         assertEquals(1, t.skipped(), "the deep line");
-        assertTrue(t.problems().getFirst().startsWith(lines + ": line 2: malformed JSON: "), t.problems().getFirst());
+        assertTrue(t.problems().getFirst().startsWith(lines + ": line 2: malformed JSON at column "), t.problems().getFirst());
         Path array = file("deep.json", "[" + GOOD + ",\n{\"prompt\": \"x\", \"answer\": \"y\", \"junk\": " + deep + "}]");
         assertTrue(assertThrows(TaskDataException.class, () -> TaskReader.read(array, BadRecordPolicy.SKIP)).getMessage()
-                .startsWith(array + ": line 2: malformed JSON array: "));
+                .startsWith(array + ": line 2: malformed JSON array at column "));
     }
 
     @Test

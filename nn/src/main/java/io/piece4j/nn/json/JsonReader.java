@@ -69,7 +69,7 @@ public final class JsonReader {
         } catch (JsonReadException e) {
             throw e;
         } catch (IOException e) { // jackson's syntax errors carry the line and column
-            String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() + " at " + location(j) : e.getMessage();
+            String detail = e instanceof JsonProcessingException j ? withoutSourceText(j.getOriginalMessage()) + " at " + location(j) : e.getMessage();
             throw new JsonReadException(JsonReadException.Kind.MALFORMED, "", detail, e);
         }
     }
@@ -114,6 +114,15 @@ public final class JsonReader {
 
     private static String tokenLocation(JsonParser p) {
         return "line " + p.currentTokenLocation().getLineNr() + ", column " + p.currentTokenLocation().getColumnNr();
+    }
+
+    /**
+     * Jackson's message without its internal location text: "(start marker at [Source: REDACTED (...); line: 2,
+     * column: 2])" becomes "(opened at line 2, column 2)".
+     */
+    static String withoutSourceText(String message) {
+        return message.replaceAll("\\(start marker at \\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]\\)", "(opened at line $1, column $2)")
+                .replaceAll("\\s*\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]", " at line $1, column $2");
     }
 
     private static String location(JsonProcessingException e) {

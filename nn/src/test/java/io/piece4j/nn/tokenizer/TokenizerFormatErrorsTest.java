@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,6 +49,15 @@ class TokenizerFormatErrorsTest {
     @Test
     void invalidJson() throws Exception {
         assertJsonError("{\"model\": {\"type\": \"BPE\", ", "not valid JSON");
+    }
+
+    @Test
+    void invalidJsonIsReportedByLineAndColumnWithoutJacksonsInternalLocationText() throws Exception {
+        Path file = dir.resolve("tokenizer.json");
+        Files.writeString(file, "{\"model\":\n {\"type\": \"BPE\"");
+        TokenizerFormatException e = assertThrows(TokenizerFormatException.class, () -> Tokenizers.load(file));
+        assertEquals("tokenizer.json: not valid JSON: Unexpected end-of-input: expected close marker for Object"
+                + " (opened at line 2, column 2) at line 2, column 16", e.getMessage());
     }
 
     @Test
