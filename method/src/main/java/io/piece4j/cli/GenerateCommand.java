@@ -27,7 +27,10 @@ final class GenerateCommand implements Callable<Integer> {
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1") Prompt prompt;
-    @Option(names = "--max-tokens", defaultValue = "256", description = "total sequence length, prompt included (llama2.c's -n)") int maxTokens;
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "256",
+            description = "length of the whole sequence: prompt (with its BOS) plus generated tokens, at most the model's max_seq_len;"
+                    + " generation stops earlier at BOS or EOS. llama2.c's -n N yields N tokens after BOS: --max-tokens N+1 here")
+    int maxTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy") float temperature;
     @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus sampling threshold in (0, 1]") float topP;
     @Option(names = "--top-k", defaultValue = "0", description = "keep only the k most likely tokens (0 = all)") int topK;
