@@ -4,6 +4,7 @@ import io.piece4j.nn.LlamaConfig;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.model.ModelFiles;
 import io.piece4j.nn.tokenizer.ByteTokenizer;
+import io.piece4j.nn.tokenizer.GgufTokenizers;
 import io.piece4j.nn.tokenizer.Tokenizer;
 import io.piece4j.nn.tokenizer.Tokenizers;
 import io.piece4j.piece.GitCommit;
@@ -146,7 +147,9 @@ final class PretrainCommand implements Callable<Integer> {
             double first = r.losses().isEmpty() ? Double.NaN : r.losses().getFirst(), last = r.losses().isEmpty() ? Double.NaN : r.losses().getLast();
             System.out.printf(Locale.ROOT, "%d optimizer steps%s, training loss %.4f -> %.4f, %.1f s (%.0f tokens/s)%n", r.steps(),
                     r.resumed() ? " (resumed)" : "", first, last, r.seconds(), r.tokens() / Math.max(r.seconds(), 1e-9));
-            ModelFiles.save(m, out, format, type, null);
+            // a GGUF output embeds the tokenizer file's vocabulary, so llama.cpp can load it (the byte tokenizer has no GGUF form)
+            ModelFiles.save(m, out, format, ModelFiles.SaveOptions.of(type)
+                    .withTokenizer(tokenizer.equals("byte") || format != ModelFiles.Format.GGUF ? null : GgufTokenizers.read(Path.of(tokenizer))));
             new RunRecord().put("command", "pretrain").put("command_line", "piece pretrain " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
                     .put("seed", seed).put("config", configMap(c)).put("parameters", c.parameterCount())
                     .put("start", start.model != null ? start.model.toString() : "random, std " + initStd)
