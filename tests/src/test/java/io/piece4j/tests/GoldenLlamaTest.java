@@ -33,10 +33,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The Java Llama against an independent PyTorch implementation (tests/golden/make_golden.py, computed in float64):
- * two tiny models with GQA and an odd hidden size, one with an untied output head and one whose head is its token
- * embedding (as in every llama2.c checkpoint: the embedding's gradient is then the sum of both uses), each loaded
- * from Hugging Face safetensors (half-split RoPE) and from a llama2.c .bin (interleaved RoPE, permuted q/k rows), on
- * every backend. Greedy decoding must match exactly.
+ * three tiny models with GQA and an odd hidden size: one with an untied output head, one whose head is its token
+ * embedding (as in every llama2.c checkpoint: the embedding's gradient is then the sum of both uses), and one whose
+ * head_dim (12) is not dim / heads (8), so q_proj is (48, 32) and o_proj (32, 48). Each is loaded from Hugging Face
+ * safetensors (half-split RoPE) and, where the format can hold it, from a llama2.c .bin (interleaved RoPE, permuted
+ * q/k rows; llama2.c derives the head size from dim / heads), on every backend. Greedy decoding must match exactly.
  *
  * <p>Tolerances are relative to the largest magnitude of each compared tensor, and are 4 x the worst error measured
  * over both models, both files, ref and simd (at 16, 8 and 4 lanes; {@code -Dpiece.golden.report=true} prints the
@@ -65,16 +66,19 @@ class GoldenLlamaTest {
 
     static Stream<String> backends() { return TestBackends.all(); }
 
-    static Stream<String> models() { return Stream.of("tiny-llama", "tiny-llama-tied"); }
+    static Stream<String> models() { return Stream.of("tiny-llama", "tiny-llama-tied", "tiny-llama-head12"); }
 
-    static Stream<String> formats() { return Stream.of("model.safetensors", "model.bin"); }
+    /** The model files of a model: safetensors, and llama2.c's .bin unless the head size is not dim / heads. */
+    static Stream<String> formats(String model) {
+        return model.endsWith("head12") ? Stream.of("model.safetensors") : Stream.of("model.safetensors", "model.bin");
+    }
 
     static Stream<Arguments> backendsAndModels() {
         return backends().flatMap(b -> models().map(m -> Arguments.of(b, m)));
     }
 
     static Stream<Arguments> cases() {
-        return backends().flatMap(b -> models().flatMap(m -> formats().map(f -> Arguments.of(b, m, f))));
+        return backends().flatMap(b -> models().flatMap(m -> formats(m).map(f -> Arguments.of(b, m, f))));
     }
 
     private static int[] ints(String model, String name) throws Exception {
@@ -122,6 +126,7 @@ class GoldenLlamaTest {
         try (Backend be = Backends.create(backend, 2)) {
             LlamaModel m = ModelFiles.load(root.resolve(model).resolve(file), be);
             assertEquals(model.endsWith("tied"), m.config().tiedEmbeddings(), model + "/" + file + ": tied head");
+            assertEquals(model.endsWith("head12") ? 12 : 8, m.config().headDim(), model + "/" + file + ": head_dim");
             int[] tokens = ints(model, "tokens"), targets = ints(model, "targets");
             m.enableGradients();
             Tensor logits = m.forward(tokens, 2, 12);
@@ -251,26 +256,32 @@ class GoldenLlamaTest {
     }
 
     /**
-     * llama2.c .bin -> GGUF -> safetensors -> .bin (all f32): the parameters come back bit-identical (q/k rows
-     * permuted to half-split and back), and every intermediate file computes the PyTorch logits.
+     * llama2.c .bin (safetensors for head_dim 12) -> GGUF -> safetensors -> .bin (all f32; the last step only where
+     * llama2.c can hold the model): the parameters come back bit-identical (q/k rows permuted to half-split and back),
+     * and every intermediate file computes the PyTorch logits.
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void conversionsBetweenFormatsPreserveTheModel(String model) throws Exception {
         Path tmp = java.nio.file.Files.createTempDirectory("convert");
         Backend be = new io.piece4j.tensor.cpu.RefBackend();
-        LlamaModel original = ModelFiles.load(root.resolve(model).resolve("model.bin"), be);
+        boolean llama2c = formats(model).anyMatch(f -> f.equals("model.bin"));
+        LlamaModel original = ModelFiles.load(root.resolve(model).resolve(llama2c ? "model.bin" : "model.safetensors"), be);
         Path gguf = tmp.resolve("m.gguf"), st = tmp.resolve("st/model.safetensors"), bin = tmp.resolve("back.bin");
         ModelFiles.save(original, gguf, ModelFiles.Format.GGUF, "f32", null);
         LlamaModel fromGguf = ModelFiles.load(gguf, be);
         ModelFiles.save(fromGguf, st, ModelFiles.Format.SAFETENSORS, "f32", null);
         LlamaModel fromSt = ModelFiles.load(st, be);
         assertEquals(LlamaConfig.RopeLayout.HALF_SPLIT, fromSt.config().ropeLayout());
-        ModelFiles.save(fromSt, bin, ModelFiles.Format.LLAMA2C, "f32", null);
-        LlamaModel back = ModelFiles.load(bin, be);
-        assertArrayEquals(original.parameters().toArray(), back.parameters().toArray(), "bin -> gguf -> safetensors -> bin must be exact");
+        LlamaModel back = fromSt;
+        if (llama2c) {
+            ModelFiles.save(fromSt, bin, ModelFiles.Format.LLAMA2C, "f32", null);
+            back = ModelFiles.load(bin, be);
+        }
+        assertArrayEquals(original.parameters().toArray(), back.parameters().toArray(), model + ": the conversions must be exact");
         for (LlamaModel m : List.of(fromGguf, fromSt, back)) {
             assertEquals(model.endsWith("tied"), m.config().tiedEmbeddings(), "tied head kept through conversion");
+            assertEquals(original.config().headDim(), m.config().headDim(), "head_dim kept through conversion");
             try (var noGrad = io.piece4j.tensor.Autograd.noGrad()) {
                 assertClose("logits", model + " " + m.config().ropeLayout() + " logits after conversion", floats(model, "logits"),
                         m.forward(ints(model, "tokens"), 2, 12).toArray(), LOGITS);

@@ -5,7 +5,8 @@ package io.piece4j.piece.train;
  *
  * @param epochs         passes over the training data
  * @param lr             peak learning rate
- * @param schedule       "constant" or "cosine" (to 0 at the last step), after linear warm-up
+ * @param schedule       "constant" or "cosine" after linear warm-up: step s of T gets lr (1 + cos(pi (s - warmup) / (T - warmup))) / 2,
+ *                       which reaches 0 one step after the last (as Hugging Face's cosine schedule)
  * @param warmupSteps    optimizer steps of linear warm-up from lr / warmupSteps
  * @param batchSize      examples per micro-batch
  * @param accumulation   micro-batches per optimizer step (effective batch = batchSize * accumulation)

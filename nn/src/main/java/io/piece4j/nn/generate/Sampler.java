@@ -7,7 +7,8 @@ import java.util.Arrays;
 /**
  * Picks the next token from logits. Temperature 0 is greedy (argmax, the lowest id on ties). Otherwise
  * softmax(logits / temperature), restricted to the topK most likely tokens (0 = all) and then to the
- * smallest set whose probability reaches topP (1 = all), renormalised and sampled with a seeded generator.
+ * smallest set whose probability within those reaches topP (1 = all), renormalised and sampled with a seeded
+ * generator. Equal probabilities are ordered by id.
  */
 public final class Sampler {
     private final float temperature, topP;
@@ -47,10 +48,13 @@ public final class Sampler {
         Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
         int keep = topK > 0 ? Math.min(topK, v) : v;
         if (topP < 1f) {
+            // top-p over the top-k distribution renormalised, as Hugging Face's and llama.cpp's samplers chain them
+            double kept = 0;
+            for (int i = 0; i < keep; i++) kept += p[order[i]];
             double cum = 0;
             for (int i = 0; i < keep; i++) {
                 cum += p[order[i]];
-                if (cum >= topP) { keep = i + 1; break; }
+                if (cum >= topP * kept) { keep = i + 1; break; }
             }
         }
         double mass = 0;
