@@ -48,7 +48,7 @@ public final class SuiteReader {
             "NumGLUE-cm", new TraceDefaults(TaskMetric.ACCURACY_NUMBER, 32, "arithmetic word problems (commonsense)"),
             "NumGLUE-ds", new TraceDefaults(TaskMetric.ACCURACY_NUMBER, 32, "arithmetic word problems (domain specific)"),
             "20Minuten", new TraceDefaults(TaskMetric.BLEU_ROUGE, 256, "German text simplification"),
-            "Py150", new TraceDefaults(TaskMetric.EDIT_SIMILARITY, 64, "Python next-line completion"));
+            "Py150", new TraceDefaults(TaskMetric.PY150_SIMILARITY, 64, "Python next-line completion"));
 
     /**
      * What to take from a suite.

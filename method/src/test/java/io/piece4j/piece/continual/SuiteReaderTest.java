@@ -37,7 +37,7 @@ class SuiteReaderTest {
         Path dir = traceDir();
         Suite s = SuiteReader.read("trace:" + dir, new SuiteReader.Options(List.of("Py150", "C-STANCE", "FOMC"), 0, 0, 1));
         assertEquals(List.of("Py150", "C-STANCE", "FOMC"), s.taskNames());
-        assertEquals(TaskMetric.EDIT_SIMILARITY, s.task("Py150").metric());
+        assertEquals(TaskMetric.PY150_SIMILARITY, s.task("Py150").metric());
         assertEquals(TaskMetric.ACCURACY_LETTER, s.task("C-STANCE").metric());
         assertEquals(20, s.task("FOMC").train().size());
         assertEquals(5, s.task("FOMC").valid().size(), "eval.json is the validation split");

@@ -29,6 +29,8 @@ import java.util.stream.Collectors;
  *       and 20Minuten.
  *   <li>{@code edit-similarity}: 2 LCS / (|a| + |b|) over characters, fuzzywuzzy's ratio as TRACE uses it
  *       for Py150, without its rounding to whole percents ({@link EditSimilarity}).
+ *   <li>{@code py150-similarity}: edit similarity after TRACE's Py150 literal placeholders are put back on both
+ *       sides ({@link #py150Literals}); TRACE's Py150 is scored with it.
  *   <li>{@code answer-loss}: the mean cross-entropy of the reference answer tokens under the model;
  *       computed by the runner from the model, not from text, and lower is better.
  * </ul>
@@ -41,6 +43,7 @@ public enum TaskMetric {
     BLEU4("bleu-4"),
     BLEU_ROUGE("bleu-rouge"),
     EDIT_SIMILARITY("edit-similarity"),
+    PY150_SIMILARITY("py150-similarity"),
     ANSWER_LOSS("answer-loss");
 
     private final String cliName;
@@ -116,8 +119,21 @@ public enum TaskMetric {
             case BLEU4 -> Bleu4.score(prediction, reference);
             case BLEU_ROUGE -> (Bleu4.score(prediction, reference) + RougeL.score(prediction, reference)) / 2;
             case EDIT_SIMILARITY -> EditSimilarity.score(prediction, reference);
+            case PY150_SIMILARITY -> EditSimilarity.score(py150Literals(prediction), py150Literals(reference));
             case ANSWER_LOSS -> throw new AssertionError("unreachable");
         };
+    }
+
+    private static final java.util.regex.Pattern PY150_LITERAL = java.util.regex.Pattern.compile("<(STR|NUM|CHAR)_LIT:(.*?)>", java.util.regex.Pattern.DOTALL);
+
+    /**
+     * Py150's code has its literals replaced by placeholders; TRACE's evaluation puts them back before
+     * scoring, on both sides: {@code <NUM_LIT>} becomes 0, {@code <STR_LIT>} and {@code <CHAR_LIT>} nothing,
+     * and {@code <STR_LIT:value>} (or NUM, CHAR) its value.
+     */
+    static String py150Literals(String code) {
+        String c = code.replace("<NUM_LIT>", "0").replace("<STR_LIT>", "").replace("<CHAR_LIT>", "");
+        return PY150_LITERAL.matcher(c).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(m.group(2)));
     }
 
     private void requireGenerative() {

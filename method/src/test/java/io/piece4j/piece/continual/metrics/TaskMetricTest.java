@@ -32,7 +32,7 @@ class TaskMetricTest {
     void anUnknownNameFailsListingTheValidNames() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TaskMetric.parse("rouge"));
         assertEquals("unknown metric 'rouge'; expected one of accuracy-letter, accuracy-number, exact-match, rouge-l, "
-                + "bleu-4, bleu-rouge, edit-similarity, answer-loss", e.getMessage());
+                + "bleu-4, bleu-rouge, edit-similarity, py150-similarity, answer-loss", e.getMessage());
     }
 
     @Test
@@ -44,6 +44,19 @@ class TaskMetricTest {
         }
         assertThrows(UnsupportedOperationException.class, () -> TaskMetric.ANSWER_LOSS.scoreOne("a", "a"));
         assertThrows(UnsupportedOperationException.class, () -> TaskMetric.ANSWER_LOSS.score(List.of("a"), List.of("a")));
+    }
+
+    // ---- Py150's literal placeholders ----
+
+    @Test
+    void py150SimilarityPutsTheLiteralsBackOnBothSidesBeforeComparing() {
+        assertEquals("x = 0 + '' + 'a b'", TaskMetric.py150Literals("x = <NUM_LIT> + '<STR_LIT>' + '<STR_LIT:a b>'"));
+        assertEquals("c == 7", TaskMetric.py150Literals("c == <NUM_LIT:7>"));
+        // the same code written with and without placeholders is a perfect match once they are put back
+        assertScore(1.0, TaskMetric.PY150_SIMILARITY, "return x + 0", "return x + <NUM_LIT>");
+        assertScore(1.0, TaskMetric.PY150_SIMILARITY, "s = \"$x\"", "s = \"<STR_LIT:$x>\"");
+        // plain edit similarity would see the placeholder text: "0" against "<NUM_LIT>"
+        assertTrue(TaskMetric.EDIT_SIMILARITY.scoreOne("return x + 0", "return x + <NUM_LIT>") < 0.9);
     }
 
     // ---- accuracy on the first option letter ----
