@@ -161,6 +161,7 @@ final class CompareBench implements Callable<Integer> {
         if (!o.ran()) return Double.NaN;
         double best = number(o.lines().getFirst(), "best_gbps");
         figures.put("stream_best_gbps", best);
+        progress(String.format(Locale.ROOT, "  read bandwidth %.1f GB/s (best pass)", best));
         figures.put("stream_median_gbps", number(o.lines().getFirst(), "median_gbps"));
         return best;
     }
@@ -178,6 +179,7 @@ final class CompareBench implements Callable<Integer> {
         if (!o.ran()) return Double.NaN;
         double best = number(o.lines().getFirst(), "best_gflops");
         figures.put("fma_peak_best_gflops", best);
+        progress(String.format(Locale.ROOT, "  FMA peak %.1f GFLOP/s (best repeat)", best));
         figures.put("fma_peak_isa", o.lines().getFirst().get("isa"));
         return best;
     }
@@ -228,6 +230,7 @@ final class CompareBench implements Callable<Integer> {
                 progress("piece4j SGEMM " + n + " " + layout + " on " + be + " ...");
                 double gflops = MatmulTiming.medianGflops(be, t, n, layout);
                 figures.put("sgemm_" + be + "_" + n + "_" + layout + "_gflops", gflops);
+                progress(String.format(Locale.ROOT, "  %.1f GFLOP/s (OpenBLAS %s)", gflops, ComparisonTable.fmt(blas.getOrDefault(shape, Double.NaN))));
                 String measure = "SGEMM " + n + "^3 " + layout + ", " + be;
                 double ref = blas.getOrDefault(shape, Double.NaN);
                 if (be.equals(backendName)) table.add(measure, "GFLOP/s", gflops, reference, ref, Direction.AT_LEAST, 0.95, "");
@@ -298,6 +301,8 @@ final class CompareBench implements Callable<Integer> {
             Arrays.sort(runs);
             generate = genN / runs[1];
         }
+        progress(String.format(Locale.ROOT, "  piece4j: full %.2f s/step, importance %.1f s, masked %.2f s/step, generation %.0f tokens/s",
+                full, importance, masked, generate));
         double tokensPerStep = batch * seq;
         figures.put("parameters", p);
         figures.put("full_seconds_per_step", full);
