@@ -22,11 +22,29 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * GGUF files piece writes in F16, BF16 and Q8_0 are read by an independent reader written from the GGUF
  * specification in Python ({@code resources/interop/gguf_check.py}, standard library only): it re-encodes the
- * F32 conversion of the same model the way ggml's reference code does and compares every stored byte, and its
- * decoded values must equal piece's own reader's bit for bit.
+ * F32 conversion of the same model the way ggml's reference code does and compares every stored byte (the
+ * weights include values where the rounding rules decide), and its decoded values must equal piece's own
+ * reader's bit for bit.
  */
 class GgufIndependentReaderTest {
     @TempDir Path dir;
+
+    /**
+     * The weights with, in every block of 32, values on which each type's rounding rule decides: x = 127/64 makes
+     * the block's Q8_0 scale exactly 1/64, so 2.5/64 and -2.5/64 are halfway between two steps (ggml rounds
+     * away from zero); 1 + 2^-11 and 1 + 2^-8 + 2^-16 (over 64) are halfway for F16 and BF16 (both round to
+     * nearest even).
+     */
+    private static float[] withRoundingTies(float[] w) {
+        for (int b = 0; b + 32 <= w.length; b += 32) {
+            w[b] = 127f / 64;
+            w[b + 1] = 2.5f / 64;
+            w[b + 2] = -2.5f / 64;
+            w[b + 3] = (1f + 0x1p-11f) / 64;
+            w[b + 4] = Float.intBitsToFloat(0x3F808000) / 64;
+        }
+        return w;
+    }
 
     @Test
     void f16Bf16AndQ8_0FilesHoldExactlyGgmlsEncodingAndDecodeAlikeInBothReaders() throws Exception {
@@ -34,6 +52,7 @@ class GgufIndependentReaderTest {
         LlamaConfig config = new LlamaConfig(64, 2, 4, 2, 16, 96, 700, 64, 1e-5f, 10000f, false, LlamaConfig.RopeLayout.HALF_SPLIT, null);
         LlamaModel model = new LlamaModel(config, new RefBackend());
         model.initRandom(21, 0.3f);
+        model.parameters().copyFrom(withRoundingTies(model.parameters().toArray()));
         Path st = dir.resolve("st/model.safetensors");
         ModelFiles.save(model, st, ModelFiles.Format.SAFETENSORS, "f32", null);
         String tokenizer = ExternalTools.resource("/tokenizer/spm-tiny.tokenizer.bin").toString();
