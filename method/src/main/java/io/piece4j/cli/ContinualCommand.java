@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 final class ContinualCommand implements Callable<Integer> {
     @Mixin ModelOptions model;
     @Mixin ContinualOptions options;
+    @Mixin SparkOptions spark;
     @Option(names = "--suite", required = true, description = "suite.json (or its folder), or trace:DIR for TRACE's layout") String suite;
     @Option(names = "--out", required = true, description = "output folder (results.json, report.md, charts/, runs/)") Path out;
     @Option(names = "--resume", description = "continue the run the output folder holds (same settings)") boolean resume;
@@ -32,9 +33,15 @@ final class ContinualCommand implements Callable<Integer> {
         try (Backend be = model.backend()) {
             ContinualRun.Spec spec = new ContinualRun.Spec(model.model, tok, s, options.methods, options.seeds, options.ratios, options.lrSweep, options.settings(),
                     options.methodSettings, options.extraProbes(tok), out, resume, keepTaskModels);
-            ContinualProgress progress = new ContinualProgress();
-            ContinualResults results = new ContinualRun(spec, be).onProgress(progress).run();
-            progress.finish();
+            ContinualResults results;
+            if (spark.enabled()) {
+                // every (variant, seed) becomes a Spark task; the distributed module reports each finished run
+                results = SparkSupport.require(spark).continual(spark, spec, model.tokenizerSource(), be);
+            } else {
+                ContinualProgress progress = new ContinualProgress();
+                results = new ContinualRun(spec, be).onProgress(progress).run();
+                progress.finish();
+            }
             System.out.println();
             System.out.print(new ContinualReport(results, out).summaryTable());
             System.out.println();

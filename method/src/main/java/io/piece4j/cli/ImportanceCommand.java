@@ -3,10 +3,12 @@ package io.piece4j.cli;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.tokenizer.Tokenizer;
 import io.piece4j.piece.Estimator;
+import io.piece4j.piece.ImportanceAccumulator;
 import io.piece4j.piece.ImportanceEstimation;
 import io.piece4j.piece.Mask;
 import io.piece4j.piece.MaskFile;
 import io.piece4j.piece.MaskReport;
+import io.piece4j.piece.ModelFingerprint;
 import io.piece4j.piece.data.Batcher;
 import io.piece4j.tensor.spi.Backend;
 import picocli.CommandLine.Command;
@@ -26,6 +28,10 @@ final class ImportanceCommand implements Callable<Integer> {
     @Option(names = "--estimator", defaultValue = "piece-s", description = "piece-f (Fisher) or piece-s (gradient signal-to-noise)") String estimator;
     @Option(names = "--ratio", defaultValue = "0.001", description = "fraction of eligible parameters to select (0.1 %% by default)") double ratio;
     @Option(names = "--batch", defaultValue = "4", description = "examples per importance batch (matters for PIECE-S)") int batch;
+    @Mixin SparkOptions spark;
+    @Option(names = "--spark-leaves", paramLabel = "L", defaultValue = "16",
+            description = "with --spark: G and H are summed over L groups of consecutive batches, combined in a fixed tree; "
+                    + "the result is the same bits for any number of executors (L = 1 gives the local pass's bits)") int leaves;
     @Option(names = "--out", required = true, description = "mask file to write; MASK.md gets the report, MASK.json the run record") Path out;
 
     @Override
@@ -37,9 +43,15 @@ final class ImportanceCommand implements Callable<Integer> {
             var examples = task.examples(tok, m.config().maxSeqLen());
             var batches = Batcher.inOrder(examples, batch);
             long t0 = System.nanoTime();
-            ImportanceEstimation.Result r = ImportanceEstimation.run(m, batches, est, ratio, task.taskName(), batch);
+            Mask mask;
+            if (spark.enabled()) {
+                String hash = ModelFingerprint.of(m.parameters());
+                ImportanceAccumulator acc = SparkSupport.require(spark).importance(spark, model.model, m, batches, leaves);
+                mask = ImportanceEstimation.select(acc, m.layout(), est, ratio, task.taskName(), hash, batch);
+            } else {
+                mask = ImportanceEstimation.run(m, batches, est, ratio, task.taskName(), batch).mask();
+            }
             double secs = (System.nanoTime() - t0) / 1e9;
-            Mask mask = r.mask();
             MaskFile.write(mask, out);
             MaskReport report = new MaskReport(mask, m.layout());
             String md = "# PIECE mask for task " + task.taskName() + "\n\n" + String.format(
@@ -50,6 +62,7 @@ final class ImportanceCommand implements Callable<Integer> {
             new RunRecord().put("command", "importance").put("model", model.model.toString()).put("task", task.describe())
                     .put("estimator", est.cliName()).put("ratio", ratio).put("k", mask.size()).put("batch_size", batch)
                     .put("batches", mask.batches()).put("model_hash", mask.modelHash()).put("seconds", secs)
+                    .put("spark", spark.enabled() ? spark.master() : null).put("spark_leaves", spark.enabled() ? leaves : null)
                     .put("backend", be.name()).put("threads", be.threads()).put("tokenizer", tok.describe())
                     .withEnvironment().write(Path.of(out + ".json"));
             System.out.print(md);

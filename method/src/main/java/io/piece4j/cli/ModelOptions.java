@@ -5,10 +5,8 @@ import io.piece4j.nn.format.GgufKeyValue;
 import io.piece4j.nn.format.GgufTokenizer;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.model.ModelFiles;
-import io.piece4j.nn.tokenizer.ByteTokenizer;
 import io.piece4j.nn.tokenizer.GgufTokenizers;
 import io.piece4j.nn.tokenizer.Tokenizer;
-import io.piece4j.nn.tokenizer.Tokenizers;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.spi.Backend;
 import picocli.CommandLine.Option;
@@ -34,19 +32,10 @@ final class ModelOptions {
      * --tokenizer FILE or 'byte'; otherwise GGUF's embedded vocabulary, or tokenizer.json / tokenizer.bin
      * beside the model file.
      */
-    Tokenizer tokenizer() throws IOException {
-        if (tokenizer != null) return tokenizer.equals("byte") ? new ByteTokenizer() : Tokenizers.load(Path.of(tokenizer));
-        try (Checkpoint c = Checkpoint.open(model)) {
-            if (c.vocabulary().isPresent()) {
-                var v = c.vocabulary().get();
-                return Tokenizers.fromGguf(v.model(), v.tokens(), v.scores(), v.tokenTypes(), v.merges(), v.bosId(), v.eosId());
-            }
-        }
-        Path beside = tokenizerBesideModel();
-        if (beside != null) return Tokenizers.load(beside);
-        throw new IllegalArgumentException(model + ": no tokenizer embedded in the model or beside it (tokenizer.json, tokenizer.bin);"
-                + " give --tokenizer FILE or --tokenizer byte");
-    }
+    Tokenizer tokenizer() throws IOException { return tokenizerSource().load(model); }
+
+    /** The same choice as data, for runs rebuilt in another JVM (a Spark executor). */
+    TokenizerSource tokenizerSource() { return new TokenizerSource(tokenizer); }
 
     /** tokenizer.json or tokenizer.bin in the model's folder, or null. */
     private Path tokenizerBesideModel() {

@@ -21,7 +21,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** Fine-tunes a model on one task: only a PIECE mask's parameters, all of them, or a LoRA adapter merged at the end. */
@@ -64,6 +66,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--allow-mask-mismatch", description = "use a mask computed on different weights") boolean allowMismatch;
     @Option(names = "--eval-data", description = "held-out records: answer loss before and after") Path evalData;
     @Option(names = "--out", required = true, description = "trained model (.safetensors, .gguf or .bin); OUT.json gets the run record") Path out;
+    @Mixin SparkOptions spark;
     @Option(names = "--type", defaultValue = "f32", description = "element type of OUT: f32, f16, bf16") String type;
 
     @Override
@@ -73,6 +76,10 @@ final class TrainCommand implements Callable<Integer> {
                 weightDecay, seed, checkpointEvery, denseGrad);
         Path ckpt = checkpoint != null ? checkpoint : Path.of(out + ".ckpt");
         LoraSettings loraSettings = what.lora ? new LoraSettings(loraRank, loraAlpha, LoraSettings.parseTargets(loraTargets)) : null;
+        if (spark.enabled() && (what.mask == null || what.lora || denseGrad || resume || checkpointEvery > 0 || checkpoint != null)) {
+            throw new IllegalArgumentException("--spark " + spark.master() + ": data-parallel training needs --mask and takes neither --full, --lora, "
+                    + "--dense-grad, --resume nor checkpoints (a lost executor's step is recomputed by Spark instead)");
+        }
         try (Backend be = model.backend()) {
             LlamaModel m = model.load(be);
             Tokenizer tok = model.tokenizer();
@@ -119,7 +126,11 @@ final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(m, trained, settings, epoch -> Batcher.shuffled(examples, batch, seed, epoch), task.taskName(), ckpt)
                     .onProgress((step, total, loss, rate, tokens, secs) ->
                             bar.update(step, total, String.format("loss %.4f lr %.2e %.0f tok/s", loss, rate, tokens / Math.max(secs, 1e-9))));
-            Trainer.Result r = trainer.run(resume);
+            Map<String, Object> exchange = new LinkedHashMap<>();
+            Trainer.Result r = spark.enabled()
+                    ? SparkSupport.require(spark).train(spark, model.model, m, mask, settings, epoch -> Batcher.shuffled(examples, batch, seed, epoch),
+                            task.taskName(), exchange)
+                    : trainer.run(resume);
             double first = r.losses().isEmpty() ? Double.NaN : r.losses().get(0), last = r.losses().isEmpty() ? Double.NaN : r.losses().getLast();
             if (r.resumed()) System.out.printf("resumed from %s at optimizer step %d; ran %d more%n", ckpt, r.startStep(), r.stepsRun());
             System.out.printf("%d optimizer steps, training loss %.4f -> %.4f, %.1f s (%.0f tokens/s)%n", r.steps(),
@@ -144,10 +155,12 @@ final class TrainCommand implements Callable<Integer> {
                     .put("settings", settings.toString()).put("seed", seed).put("steps", r.steps())
                     .put("resumed_from_step", r.resumed() ? r.startStep() : null).put("losses", r.losses())
                     .put("eval_loss_before", evalBefore).put("eval_loss_after", evalAfter).put("seconds", r.seconds())
-                    .put("tokens", r.tokens()).put("backend", be.name()).put("threads", be.threads()).put("tokenizer", tok.describe())
+                    .put("tokens", r.tokens()).put("spark", spark.enabled() ? spark.master() : null)
+                    .put("exchange", exchange.isEmpty() ? null : exchange).put("backend", be.name()).put("threads", be.threads()).put("tokenizer", tok.describe())
                     .put("out", out.toString()).withEnvironment().write(Path.of(out + ".json"));
+            if (!exchange.isEmpty()) System.out.println("exchange per optimizer step: " + exchange.get("summary"));
             System.out.println("wrote " + out + (adapter != null ? " (LoRA merged; adapter " + adapterFile + ")" : "")
-                    + " (+ .json run record; checkpoint " + ckpt + ")");
+                    + " (+ .json run record" + (spark.enabled() ? ")" : "; checkpoint " + ckpt + ")"));
         }
         return 0;
     }

@@ -17,6 +17,19 @@ public final class ImportanceAccumulator {
         this.sumSq = Tensor.zeros(backend, Math.toIntExact(parameterCount));
     }
 
+    /**
+     * G and H summed elsewhere (the data-parallel pass of the distributed module), over batches batches: the
+     * same selection code then runs on them.
+     */
+    public static ImportanceAccumulator of(Backend backend, float[] g, float[] h, int batches) {
+        if (g.length != h.length) throw new IllegalArgumentException("G has " + g.length + " entries but H has " + h.length);
+        ImportanceAccumulator acc = new ImportanceAccumulator(backend, g.length);
+        acc.sum.copyFrom(g);
+        acc.sumSq.copyFrom(h);
+        acc.batches = batches;
+        return acc;
+    }
+
     /** Adds one batch's flat gradient. */
     public void add(Tensor batchGradient) {
         sum.checkSameSize(batchGradient);

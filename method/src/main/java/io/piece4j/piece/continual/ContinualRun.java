@@ -81,6 +81,19 @@ public final class ContinualRun {
         }
     }
 
+    /** One run of the invocation (a variant with one seed) and the folder runOne fills for it. */
+    public record RunKey(Variant variant, long seed, Path dir) {}
+
+    /**
+     * Carries out an invocation's runs somewhere other than this JVM (a Spark cluster: the distributed module)
+     * and leaves each run's files in its {@link RunKey#dir()} as the local loop would; results.json and the
+     * report are then built from the folder as usual.
+     */
+    @FunctionalInterface
+    public interface RunExecutor {
+        void execute(List<RunKey> runs) throws IOException;
+    }
+
     /** Where the whole invocation stands, for a progress bar. */
     public record Progress(String run, int runIndex, int runCount, int task, int taskCount, String taskName, String phase,
                            long done, long total, double fractionDone, double etaSeconds) {}
@@ -97,6 +110,7 @@ public final class ContinualRun {
     private final Backend backend;
     private final List<Variant> variants;
     private Listener listener = p -> {};
+    private RunExecutor runExecutor; // null: the runs go one after another in this JVM
     // progress bookkeeping
     private long startNanos;
     private double unitsAtStart;
@@ -111,6 +125,9 @@ public final class ContinualRun {
     }
 
     public ContinualRun onProgress(Listener l) { this.listener = l; return this; }
+
+    /** Hands the runs to an executor (a cluster) instead of running them here; base.json, results and report stay here. */
+    public ContinualRun executeRunsWith(RunExecutor e) { this.runExecutor = e; return this; }
 
     public List<Variant> variants() { return variants; }
 
@@ -168,11 +185,17 @@ public final class ContinualRun {
             baseScores = new RunState.Base(e.scores, e.losses, e.probes, e.samples, seconds(t0));
             JsonFiles.write(basePath, baseScores);
         }
-        int runIndex = 0;
-        for (Variant v : variants) {
-            for (long seed : spec.seeds()) {
-                runOne(v, seed, runIndex++, probes);
-                ContinualResults.collect(spec.out()).writeJson(spec.out().resolve("results.json"));
+        if (runExecutor != null) {
+            List<RunKey> keys = new ArrayList<>();
+            for (Variant v : variants) for (long seed : spec.seeds()) keys.add(new RunKey(v, seed, runDir(v, seed)));
+            runExecutor.execute(keys);
+        } else {
+            int runIndex = 0;
+            for (Variant v : variants) {
+                for (long seed : spec.seeds()) {
+                    runOne(v, seed, runIndex++, probes);
+                    ContinualResults.collect(spec.out()).writeJson(spec.out().resolve("results.json"));
+                }
             }
         }
         ContinualResults results = ContinualResults.collect(spec.out());
@@ -182,6 +205,20 @@ public final class ContinualRun {
     }
 
     // ---------------------------------------------------------------- one run
+
+    /**
+     * Runs (or resumes) one variant with one seed into its folder under the spec's output folder, and nothing
+     * else (no config.json, base.json, results or report): the unit of work a cluster executes. The numbers
+     * are those {@link #run()} writes for the same run.
+     */
+    public RunState runOne(Variant v, long seed) throws IOException {
+        if (!variants.contains(v)) throw new IllegalArgumentException("variant " + v + " is not one of this spec's " + variants);
+        LlamaModel base = ModelFiles.load(spec.baseModel(), backend);
+        checkTokenizer(base);
+        startNanos = System.nanoTime();
+        runOne(v, seed, 0, probes(base));
+        return JsonFiles.read(runDir(v, seed).resolve("state.json"), RunState.class);
+    }
 
     private void runOne(Variant v, long seed, int runIndex, List<Probe> probes) throws IOException {
         Path dir = runDir(v, seed);

@@ -26,6 +26,12 @@ public final class TaskFileProbe implements Probe {
         this.evaluator = new TaskEvaluator(tokenizer);
     }
 
+    /** What the probe is made of, so it can be rebuilt in another JVM (a Spark executor). */
+    public Path file() { return file; }
+    public List<TaskRecord> records() { return records; }
+    public TaskMetric metric() { return metric; }
+    public int maxNewTokens() { return maxNewTokens; }
+
     @Override public String name() {
         String n = file.getFileName().toString();
         int dot = n.indexOf('.');

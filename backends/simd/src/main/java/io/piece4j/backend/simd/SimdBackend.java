@@ -79,12 +79,17 @@ public final class SimdBackend extends CpuBackend {
         run(blocks(rows, cols), blk -> body.run(blk, blk * per, Math.min(rows, (blk + 1) * per)));
     }
 
-    /** dst[j] += sum over blocks, in block order, of partials[block][j]. */
+    /**
+     * dst[j] += sum over blocks, in block order, of partials[block][j]. The sum is rounded to float before it is
+     * added, as the sampled weight gradient adds its dot products: a gradient accumulated over micro-batches is
+     * then the float sum, in order, of each micro-batch's own gradient, which data-parallel training (the
+     * distributed module) reproduces bit for bit from gradients computed on different machines.
+     */
     private static void addPartials(float[][] partials, float[] dst, int dstOff, int n) {
         for (int j = 0; j < n; j++) {
             double s = 0;
             for (float[] p : partials) s += p[j];
-            dst[dstOff + j] = (float) (dst[dstOff + j] + s);
+            dst[dstOff + j] += (float) s;
         }
     }
 
