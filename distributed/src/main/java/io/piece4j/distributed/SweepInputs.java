@@ -38,7 +38,7 @@ import java.util.Objects;
  * @param key            names this invocation's run folders (a digest of all of the above and the output folder)
  */
 public record SweepInputs(ShippedFiles files, String modelName, String tokenizer, byte[] suiteJson, byte[] settingsJson,
-                          List<String> methods, List<Long> seeds, List<Double> ratios, HashMap<String, String> methodSettings,
+                          List<String> methods, List<Long> seeds, List<Double> ratios, List<Float> lrSweep, HashMap<String, String> methodSettings,
                           List<ProbeData> probes, boolean keepTaskModels, String backend, int threads, String runRoot, String key)
         implements Serializable {
 
@@ -71,12 +71,12 @@ public record SweepInputs(ShippedFiles files, String modelName, String tokenizer
         ShippedFiles shipped = ShippedFiles.of(sc, files, shared);
         String key = Digests.ofStrings(shipped.id(), String.valueOf(tok), new String(suite, java.nio.charset.StandardCharsets.UTF_8),
                 new String(settings, java.nio.charset.StandardCharsets.UTF_8), spec.methods().toString(), spec.seeds().toString(),
-                spec.ratios().toString(), new java.util.TreeMap<>(spec.methodSettings()).toString(), probes.stream().map(ProbeData::file).toList().toString(),
+                spec.ratios().toString(), spec.lrSweep().toString(), new java.util.TreeMap<>(spec.methodSettings()).toString(), probes.stream().map(ProbeData::file).toList().toString(),
                 Arrays.toString(probes.stream().map(d -> Arrays.hashCode(d.recordsJson())).toArray()), String.valueOf(spec.keepTaskModels()),
                 backend, spec.out().toAbsolutePath().normalize().toString());
         String runRoot = shared == null ? null : shared.toAbsolutePath().resolve("runs-" + key).toString();
         return new SweepInputs(shipped, spec.baseModel().getFileName().toString(), tok, suite, settings, List.copyOf(spec.methods()),
-                List.copyOf(spec.seeds()), List.copyOf(spec.ratios()), new HashMap<>(spec.methodSettings()), List.copyOf(probes),
+                List.copyOf(spec.seeds()), List.copyOf(spec.ratios()), List.copyOf(spec.lrSweep()), new HashMap<>(spec.methodSettings()), List.copyOf(probes),
                 spec.keepTaskModels(), backend, threads, runRoot, key);
     }
 
@@ -98,7 +98,7 @@ public record SweepInputs(ShippedFiles files, String modelName, String tokenizer
             TaskRecord[] records = JsonFiles.MAPPER.readValue(p.recordsJson(), TaskRecord[].class);
             extra.add(new TaskFileProbe(Path.of(p.file()), List.of(records), TaskMetric.valueOf(p.metric()), p.maxNewTokens(), tok));
         }
-        return new ContinualRun.Spec(model, tok, suite, methods, seeds, ratios, settings, methodSettings, extra, runRootHere(), true,
+        return new ContinualRun.Spec(model, tok, suite, methods, seeds, ratios, lrSweep, settings, methodSettings, extra, runRootHere(), true,
                 keepTaskModels);
     }
 }

@@ -40,6 +40,9 @@ final class SweepRun {
     record Outcome(String variant, long seed, int firstTask, int tasks, int attempt, String executor,
                    HashMap<String, byte[]> files, String sharedDir, double seconds) implements Serializable {}
 
+    /** Which executor (and JVM) runs an attempt of a run, and from which finished task it starts. */
+    record Attempt(String executor, long pid, int attempt, int firstTask) {}
+
     static Outcome run(SweepInputs in, Request r) throws IOException {
         long t0 = System.nanoTime();
         ContinualRun.Spec spec = in.spec();
@@ -50,10 +53,13 @@ final class SweepRun {
             Path dir = spec.out().resolve("runs").resolve(v.name()).resolve("seed-" + r.seed());
             Path statePath = dir.resolve("state.json");
             int first = Files.exists(statePath) ? JsonFiles.read(statePath, RunState.class).tasks().size() : 0;
-            RunState state = run.runOne(v, r.seed());
             TaskContext tc = TaskContext.get();
             int attempt = tc == null ? 0 : tc.attemptNumber();
             String executor = SparkEnv.get() == null ? "?" : SparkEnv.get().executorId();
+            // where each attempt runs, beside the run folders (not copied to the output): for whoever watches a sweep
+            JsonFiles.write(spec.out().resolve("attempts").resolve(v.name() + "-seed-" + r.seed() + ".json"), new Attempt(executor,
+                    ProcessHandle.current().pid(), attempt, first));
+            RunState state = run.runOne(v, r.seed());
             double secs = (System.nanoTime() - t0) / 1e9;
             if (in.runRoot() != null) return new Outcome(r.variant(), r.seed(), first, state.tasks().size(), attempt, executor, null, dir.toString(), secs);
             HashMap<String, byte[]> files = readRunFolder(dir);

@@ -29,6 +29,7 @@ final class LoopbackCluster implements AutoCloseable {
     final int masterPort, masterUiPort;
     private Process master;
     private final List<Process> workers = new ArrayList<>();
+    private final List<ProcessHandle> orphans = new ArrayList<>(); // executors of killed workers, ended at close() if still alive
     private final Thread shutdownHook = new Thread(this::destroyAll, "loopback-cluster-teardown");
 
     private LoopbackCluster(Path dir, int masterPort, int masterUiPort) {
@@ -61,9 +62,18 @@ final class LoopbackCluster implements AutoCloseable {
 
     String url() { return "spark://127.0.0.1:" + masterPort; }
 
+    /** The worker whose executor is the JVM pid, or -1. */
+    int workerOf(long pid) {
+        for (int i = 0; i < workers.size(); i++) {
+            if (workers.get(i).isAlive() && workers.get(i).descendants().anyMatch(d -> d.pid() == pid)) return i;
+        }
+        return -1;
+    }
+
     /** SIGKILLs worker i (its executors exit when they lose it). */
     void killWorker(int i) throws InterruptedException {
         Process w = workers.get(i);
+        w.descendants().forEach(orphans::add);
         w.destroyForcibly();
         w.waitFor(30, TimeUnit.SECONDS);
     }
@@ -97,6 +107,7 @@ final class LoopbackCluster implements AutoCloseable {
         List<Process> all = new ArrayList<>(workers);
         if (master != null) all.add(master);
         for (Process p : all) p.descendants().forEach(ProcessHandle::destroyForcibly);
+        orphans.forEach(ProcessHandle::destroyForcibly);
         for (Process p : all) p.destroyForcibly();
         for (Process p : all) {
             try {

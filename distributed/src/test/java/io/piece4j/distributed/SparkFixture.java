@@ -119,7 +119,7 @@ final class SparkFixture {
 
     ContinualRun.Spec spec(List<String> methods, List<Long> seeds, Path out) {
         return new ContinualRun.Spec(model, new ByteTokenizer(), SuiteReader.read(suite.toString(), SuiteReader.Options.all()), methods, seeds,
-                List.of(0.02), settings(), Map.of(), List.of(), out, false, false);
+                List.of(0.02), List.of(), settings(), Map.of(), List.of(), out, false, false);
     }
 
     /** The first task's training examples, tokenised as the runner does. */

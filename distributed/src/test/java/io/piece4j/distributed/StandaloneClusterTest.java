@@ -138,19 +138,19 @@ class StandaloneClusterTest {
             }
         });
         try {
-            // both workers are mid-run once two runs have finished their first task but not their last
+            // kill the worker whose executor runs a run that has finished its first task but not its last
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
             boolean killed = false;
-            while (!running.isDone() && System.nanoTime() < deadline) {
-                if (runsMidway(Path.of(in.runRoot())) >= 2) {
-                    cluster.killWorker(0);
+            while (!running.isDone() && System.nanoTime() < deadline && !killed) {
+                int worker = workerRunningAMidwayRun(Path.of(in.runRoot()));
+                if (worker >= 0) {
+                    cluster.killWorker(worker);
                     killed = true;
-                    break;
                 }
-                Thread.sleep(50);
+                Thread.sleep(25);
             }
             running.get(5, TimeUnit.MINUTES);
-            assertTrue(killed, "the sweep ended before two runs were midway, so no worker was killed: " + log);
+            assertTrue(killed, "the sweep ended before a worker ran a run midway, so none was killed: " + log);
         } catch (Exception | AssertionError e) {
             throw new AssertionError("killed-worker sweep failed: " + e + "\nlog: " + log + "\ncluster logs:\n" + cluster.logs(), e);
         } finally {
@@ -162,21 +162,25 @@ class StandaloneClusterTest {
                         .map(o -> o.variant() + "/" + o.seed() + " attempt " + o.attempt() + " from task " + o.firstTask()).toList());
     }
 
-    /** Runs under root that have finished at least one task but not all. */
-    private static int runsMidway(Path root) throws Exception {
-        Path runs = root.resolve("runs");
-        if (!Files.isDirectory(runs)) return 0;
-        int n = 0;
-        try (Stream<Path> s = Files.walk(runs, 3)) {
-            for (Path state : s.filter(p -> p.getFileName().toString().equals("state.json")).toList()) {
+    /** A worker whose executor runs a run (under root) that has finished one of its two tasks, or -1. */
+    private static int workerRunningAMidwayRun(Path root) throws Exception {
+        Path attempts = root.resolve("attempts");
+        if (!Files.isDirectory(attempts)) return -1;
+        try (Stream<Path> s = Files.list(attempts)) {
+            for (Path a : s.filter(p -> p.toString().endsWith(".json")).toList()) {
                 try {
-                    int done = JsonFiles.read(state, RunState.class).tasks().size();
-                    if (done >= 1 && done < 2) n++;
-                } catch (java.io.IOException beingWritten) {
-                    // renamed into place atomically, so this is a run folder just deleted after its copy
+                    SweepRun.Attempt at = JsonFiles.read(a, SweepRun.Attempt.class);
+                    String name = a.getFileName().toString().replace(".json", "");
+                    int cut = name.lastIndexOf("-seed-");
+                    Path state = root.resolve("runs").resolve(name.substring(0, cut)).resolve("seed-" + name.substring(cut + 6)).resolve("state.json");
+                    if (!Files.exists(state) || JsonFiles.read(state, RunState.class).tasks().size() != 1) continue;
+                    int w = cluster.workerOf(at.pid());
+                    if (w >= 0) return w;
+                } catch (java.io.IOException goneMeanwhile) {
+                    // a finished run's folder is deleted once the driver has its files
                 }
             }
         }
-        return n;
+        return -1;
     }
 }
