@@ -200,17 +200,30 @@ public final class Charts {
         Marker[] markers = new Marker[Math.max(series.length, 1)];
         Arrays.fill(markers, SeriesMarkers.CIRCLE);
         s.setSeriesMarkers(markers);
+        double[] xr = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}, yr = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
         for (int k = 0; k < series.length; k++) {
             List<Double> xs = new ArrayList<>(), ys = new ArrayList<>();
             for (int j = 0; j < x[k].length; j++) {
                 if (Double.isFinite(x[k][j]) && Double.isFinite(y[k][j])) {
                     xs.add(x[k][j]);
                     ys.add(y[k][j]);
+                    xr[0] = Math.min(xr[0], x[k][j]); xr[1] = Math.max(xr[1], x[k][j]);
+                    yr[0] = Math.min(yr[0], y[k][j]); yr[1] = Math.max(yr[1], y[k][j]);
                 }
             }
             if (xs.isEmpty()) continue;   // XChart cannot draw an empty series; its legend entry goes too
             chart.addSeries(series[k], xs, ys);
         }
+        // a margin around the points, so none sits on the frame, and short tick labels
+        if (xr[0] <= xr[1]) {
+            double px = Math.max(0.1 * (xr[1] - xr[0]), 0.05 * Math.max(1e-3, Math.abs(xr[1]))), py = Math.max(0.1 * (yr[1] - yr[0]), 0.05 * Math.max(1e-3, Math.abs(yr[1])));
+            s.setXAxisMin(xr[0] - px);
+            s.setXAxisMax(xr[1] + px);
+            s.setYAxisMin(yr[0] - py);
+            s.setYAxisMax(yr[1] + py);
+        }
+        s.setXAxisDecimalPattern("0.###");
+        s.setYAxisDecimalPattern("0.###");
         PngFile.write(chart, WIDTH, HEIGHT, png);
     }
 
