@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * through one in-order queue: whatever used the buffer before was enqueued before its next use.
  *
  * <p>The collector does not know about device memory, so live plus pooled bytes are kept under a budget
- * ({@code -Dpiece.opencl.memory=BYTES}, default three quarters of the device's memory, at most 2 GiB on
+ * ({@code -Dpiece.opencl.memory=BYTES}, default three quarters of the device's memory, at most 4 GiB on
  * a CPU device, which shares the host's memory): when an allocation would pass it, the free lists are
  * released and the collector is asked to run so unreachable storages come back.
  */
@@ -37,7 +37,7 @@ final class DeviceMemory implements AutoCloseable {
         this.context = context;
         String forced = System.getProperty("piece.opencl.memory");
         long dflt = device.globalMemBytes() / 4 * 3;
-        if (device.isCpu()) dflt = Math.min(dflt, 2L << 30);
+        if (device.isCpu()) dflt = Math.min(dflt, 4L << 30);
         this.budget = forced == null || forced.isBlank() ? dflt : Long.parseLong(forced.trim());
     }
 
