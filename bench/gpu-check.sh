@@ -12,7 +12,8 @@
 #
 # Result lines look like "RESULT <check> PASS|FAIL|SKIP <detail>"; full logs go to $LOGS (default
 # ./gpu-check-logs). Environment: PIECE_OPENCL_DEVICE=N picks the device (see the "devices" check),
-# GPU_CHECK_QUICK=1 runs smaller benchmarks.
+# GPU_CHECK_QUICK=1 runs smaller benchmarks, GPU_CHECK_ONLY=tests,matmul,train,table runs only those
+# (the driver, loader and devices checks always run).
 set -uo pipefail
 
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -56,6 +57,14 @@ pack() {
 }
 
 # ------------------------------------------------------------------------------------------ run
+wanted() { # wanted CHECK: true unless GPU_CHECK_ONLY is set and does not name CHECK
+  [ -z "${GPU_CHECK_ONLY:-}" ] || [[ ",$GPU_CHECK_ONLY," == *",$1,"* ]]
+}
+
+piece() { # piece ARGS...: the CLI on the carried runtime
+  "$java" "${opts[@]}" -cp "$cp" io.piece4j.cli.PieceCli "$@"
+}
+
 result() { # result CHECK STATUS DETAIL...
   local check="$1" status="$2"; shift 2
   printf 'RESULT %-12s %-4s %s\n' "$check" "$status" "$*"
@@ -72,7 +81,7 @@ find_nvidia_opencl() { # prints the path of libnvidia-opencl.so.1, or nothing
 }
 
 run_checks() {
-  local java="$HERE/runtime/bin/java" logs="${LOGS:-$PWD/gpu-check-logs}"
+  java="$HERE/runtime/bin/java" logs="${LOGS:-$PWD/gpu-check-logs}"
   mkdir -p "$logs"
   [ -x "$java" ] || { echo "gpu-check: no runtime at $HERE/runtime; make the tree with 'bench/gpu-check.sh pack'" >&2; exit 1; }
   echo "gpu-check: piece4j $(cat "$HERE/COMMIT" 2>/dev/null || echo '(unknown commit)'), logs in $logs"
@@ -91,7 +100,7 @@ run_checks() {
     result driver PASS "$nv, already registered ($(grep -ls libnvidia-opencl "$vendors"/*.icd | tr '\n' ' '))"
   elif mkdir -p "$vendors" 2>/dev/null && echo "libnvidia-opencl.so.1" > "$vendors/nvidia.icd" 2>/dev/null; then
     # the loader resolves the name through the dynamic linker; fall back to the full path when it is not on its path
-    ldconfig -p 2>/dev/null | grep -q libnvidia-opencl.so.1 || echo "$nv" > "$vendors/nvidia.icd"
+    ldconfig -p 2>/dev/null | grep libnvidia-opencl.so.1 >/dev/null || echo "$nv" > "$vendors/nvidia.icd"
     result driver PASS "$nv, registered now in $vendors/nvidia.icd"
   else
     local own="$logs/vendors"
@@ -101,8 +110,8 @@ run_checks() {
   fi
 
   # 2. the ICD loader: the system's, else the carried copy
-  local opts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss16m)
-  if ldconfig -p 2>/dev/null | grep -q 'libOpenCL\.so\.1 '; then
+  opts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss16m)
+  if ldconfig -p 2>/dev/null | grep 'libOpenCL\.so\.1 ' >/dev/null; then
     result loader PASS "system libOpenCL.so.1"
   elif [ -f "$HERE/opencl/libOpenCL.so.1" ]; then
     opts+=("-Dpiece.opencl.library=$HERE/opencl/libOpenCL.so.1")
@@ -111,8 +120,7 @@ run_checks() {
     result loader FAIL "no libOpenCL.so.1 on this machine and none carried"
   fi
   [ -n "${PIECE_OPENCL_DEVICE:-}" ] && opts+=("-Dpiece.opencl.device=$PIECE_OPENCL_DEVICE")
-  local cp="$HERE/lib/*"
-  piece() { "$java" "${opts[@]}" -cp "$cp" io.piece4j.cli.PieceCli "$@"; }
+  cp="$HERE/lib/*"
 
   # 3. devices
   if piece devices > "$logs/devices.txt" 2>&1 && grep -q '^selected: device' "$logs/devices.txt"; then
@@ -124,13 +132,23 @@ run_checks() {
   fi
 
   # 4. the conformance, golden and PIECE suites on every backend found, opencl included (and required)
+  if wanted tests; then run_tests; fi
+  if wanted matmul; then run_matmul; fi
+  if wanted train; then run_train; fi
+  if wanted table; then run_table; fi
+}
+
+run_tests() {
   local classes=(io.piece4j.tests.BackendConformanceTest io.piece4j.tests.GoldenLlamaTest io.piece4j.tests.MaskedOptimizerTest
                  io.piece4j.tests.SparseGradientTest io.piece4j.tests.OpenClPieceRunTest
                  io.piece4j.backend.opencl.OpenClBindingsTest io.piece4j.backend.opencl.OpenClKernelsTest)
   local select=()
   for c in "${classes[@]}"; do select+=(--select-class "$c"); done
+  # the console launcher takes no wildcard: name every jar
+  local testcp="$HERE/test-classes" jar
+  for jar in "$HERE"/lib/*.jar; do [[ "$jar" == *junit-platform-console* ]] || testcp="$testcp:$jar"; done
   "$java" "${opts[@]}" -Dpiece.expect.backends=simd,opencl -jar "$HERE/lib/junit-platform-console-standalone.jar" execute \
-      --disable-banner --details=tree --class-path "$HERE/test-classes:$cp" "${select[@]}" > "$logs/tests.txt" 2>&1
+      --disable-banner --details=tree --class-path "$testcp" "${select[@]}" > "$logs/tests.txt" 2>&1
   local code=$? ok failed skipped
   ok="$(sed -n 's/.*\[ *\([0-9]*\) tests successful *\].*/\1/p' "$logs/tests.txt")"
   failed="$(sed -n 's/.*\[ *\([0-9]*\) tests failed *\].*/\1/p' "$logs/tests.txt")"
@@ -140,10 +158,13 @@ run_checks() {
   else
     result tests FAIL "${ok:-?} passed, ${failed:-?} failed, ${skipped:-?} skipped; see $logs/tests.txt"
   fi
+}
 
-  # 5. benchmarks on the opencl backend, each with simd measured in the same run
-  local size=2048 batch=8 seq=256 iters=5
-  [ "${GPU_CHECK_QUICK:-0}" = 1 ] && { size=512; batch=2; seq=64; iters=2; }
+# 5. benchmarks on the opencl backend, each with simd measured in the same run
+size=2048 batch=8 seq=256 iters=5
+[ "${GPU_CHECK_QUICK:-0}" = 1 ] && { size=512; batch=2; seq=64; iters=2; }
+
+run_matmul() {
   local b
   for b in opencl simd; do
     if piece bench matmul --backend "$b" --size "$size" --warmup "$iters" --iterations "$iters" --json > "$logs/matmul-$b.txt" 2>&1; then
@@ -152,6 +173,9 @@ run_checks() {
       result "matmul-$b" FAIL "see $logs/matmul-$b.txt"
     fi
   done
+}
+
+run_train() {
   local mode
   for mode in full masked importance; do
     if piece bench train --backend opencl --config stories15M --batch "$batch" --seq "$seq" --mode "$mode" --steps 3 --json \
@@ -161,6 +185,9 @@ run_checks() {
       result "train-$mode" FAIL "see $logs/train-$mode.txt"
     fi
   done
+}
+
+run_table() {
   if piece bench backends --backends simd,opencl --batch "$batch" --seq "$seq" > "$logs/backends.txt" 2>&1; then
     result table PASS "kernel and step table in $logs/backends.txt"
     sed -n '/^| kernel/,/^$/p' "$logs/backends.txt"

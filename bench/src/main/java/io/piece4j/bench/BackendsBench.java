@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
 
 /**
  * Kernels and training steps on every backend, side by side in one table: the same shapes, the same
- * seeded data, one backend after the other in the same run. Each figure is the median of timed runs
+ * seeded data, one backend after the other in the same run. Each figure is the median of timed rounds
  * after a warm-up; every timed kernel call ends by reading one element back, so a device backend's
  * asynchronous queue is finished inside the time. For opencl the table also gives the program build
  * (the first call's one-off cost) and the first training step apart from the steady-state figures.
@@ -43,12 +43,14 @@ final class BackendsBench implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "64") int seq;
     @Option(names = "--size", defaultValue = "1024", description = "square matrix product size") int size;
     @Option(names = "--ratio", defaultValue = "0.001", description = "PIECE mask ratio of the masked step") double ratio;
-    @Option(names = "--runs", defaultValue = "3", description = "timed runs per figure") int runs;
+    @Option(names = "--runs", defaultValue = "3", description = "timed rounds per figure") int runs;
     @Option(names = "--warmup-seconds", defaultValue = "2", description = "warm-up before the timed runs of each figure (at least one run)")
     double warmupSeconds;
     @Option(names = "--threads", defaultValue = "0") int threads;
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--json", description = "print one JSON object as the last line of stdout") boolean json;
+
+    private static final double ROUND_SECONDS = 0.3;
 
     /** One row of the table: a name, the unit, and how to turn seconds into the figure. */
     private record Row(String name, String unit, double work) {
@@ -102,8 +104,8 @@ final class BackendsBench implements Callable<Integer> {
             seconds.put(name, s);
         }
 
-        System.out.printf("%n%s, batch %d x %d tokens; median of %d runs after %.1f s of warm-up; higher is better%n%n", config, batch, seq,
-                runs, warmupSeconds);
+        System.out.printf("%n%s, batch %d x %d tokens; median of %d rounds of >= %.1f s after %.1f s of warm-up; higher is better%n%n",
+                config, batch, seq, runs, ROUND_SECONDS, warmupSeconds);
         StringBuilder header = new StringBuilder("| kernel or step | unit |");
         StringBuilder rule = new StringBuilder("|---|---|");
         for (String b : backends) { header.append(' ').append(b).append(" |"); rule.append("---:|"); }
@@ -234,8 +236,10 @@ final class BackendsBench implements Callable<Integer> {
     }
 
     /**
-     * Median of `runs` timed runs after warming up (runs for at least warmupSeconds, at least one run, so the
-     * JIT has compiled a Java backend's kernels); the first run's seconds go to first[0] when asked.
+     * Median over `runs` timed rounds of the seconds per call, after warming up (calls for at least warmupSeconds,
+     * at least one, so the JIT has compiled a Java backend's kernels); the first call's seconds go to first[0]
+     * when asked. A round repeats the call for at least ROUND_SECONDS (at least once), so a short kernel is
+     * timed over many calls and one descheduling on a shared machine does not decide its figure.
      */
     private double median(Runnable r, double[] first) {
         long t0 = System.nanoTime();
@@ -245,8 +249,12 @@ final class BackendsBench implements Callable<Integer> {
         double[] t = new double[Math.max(1, runs)];
         for (int i = 0; i < t.length; i++) {
             long s = System.nanoTime();
-            r.run();
-            t[i] = (System.nanoTime() - s) / 1e9;
+            int calls = 0;
+            do {
+                r.run();
+                calls++;
+            } while (System.nanoTime() - s < ROUND_SECONDS * 1e9);
+            t[i] = (System.nanoTime() - s) / 1e9 / calls;
         }
         Arrays.sort(t);
         return t[t.length / 2];

@@ -58,7 +58,8 @@ public final class OpenClDevices {
     /** The device the backend runs on. */
     public static OpenClDevice selected() {
         List<OpenClDevice> all = all();
-        if (all.isEmpty()) throw new IllegalStateException("no OpenCL device found: the ICD loader has no driver registered");
+        if (all.isEmpty()) throw new IllegalStateException("no OpenCL device found: the ICD loader loaded no working driver (registered: "
+                + registeredDrivers() + ")");
         int want = requestedIndex();
         if (want >= 0) {
             if (want >= all.size()) {
@@ -71,6 +72,19 @@ public final class OpenClDevices {
         return all.get(0);
     }
 
+    /** The ICD files the loader reads (OCL_ICD_VENDORS, else /etc/OpenCL/vendors), for messages. */
+    static String registeredDrivers() {
+        String env = System.getenv("OCL_ICD_VENDORS");
+        java.nio.file.Path dir = java.nio.file.Path.of(env != null && !env.isBlank() ? env : "/etc/OpenCL/vendors");
+        if (java.nio.file.Files.isRegularFile(dir)) return dir.toString();
+        try (var files = java.nio.file.Files.list(dir)) {
+            List<String> icds = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".icd")).sorted().toList();
+            return (icds.isEmpty() ? "none" : String.join(", ", icds)) + " in " + dir;
+        } catch (java.io.IOException e) {
+            return "none (" + dir + " cannot be read)";
+        }
+    }
+
     /** What `piece devices` prints: every platform and device, and which one the backend selects. */
     public static String describe() {
         StringBuilder sb = new StringBuilder();
@@ -80,8 +94,8 @@ public final class OpenClDevices {
         } catch (IllegalStateException | OpenClException e) {
             return "OpenCL: " + e.getMessage() + "\n";
         }
-        sb.append("OpenCL library: ").append(OpenCl.libraryName()).append('\n');
-        if (all.isEmpty()) return sb.append("no OpenCL platform found (the ICD loader has no driver registered in /etc/OpenCL/vendors)\n").toString();
+        sb.append("OpenCL library: ").append(OpenCl.libraryName()).append("; drivers registered: ").append(registeredDrivers()).append('\n');
+        if (all.isEmpty()) return sb.append("no OpenCL platform found: the ICD loader loaded no working driver\n").toString();
         String platform = null;
         for (OpenClDevice d : all) {
             if (!d.platformName().equals(platform)) {
