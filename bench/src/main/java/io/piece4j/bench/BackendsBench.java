@@ -48,6 +48,7 @@ final class BackendsBench implements Callable<Integer> {
     double warmupSeconds;
     @Option(names = "--threads", defaultValue = "0") int threads;
     @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--profile", description = "also time every opencl kernel of a full step on the device (OpenCL events)") boolean profile;
     @Option(names = "--json", description = "print one JSON object as the last line of stdout") boolean json;
 
     private static final double ROUND_SECONDS = 0.3;
@@ -133,12 +134,48 @@ final class BackendsBench implements Callable<Integer> {
         System.out.println();
         notes.forEach((b, n) -> System.out.println("- " + b + ": " + n));
         System.out.printf("- full step model FLOPs: 6 x %d parameters x %d tokens = %.1f GFLOP%n", parameterCount(cfg), tokens, stepFlops / 1e9);
+        if (profile && backends.contains("opencl")) profileOpenCl(cfg);
         if (json) {
             System.out.println(new RunRecord().put("benchmark", "backends").put("config", config).put("batch", batch).put("seq", seq)
                     .put("size", size).put("ratio", ratio).put("runs", runs).put("seed", seed).put("backends", backends)
                     .put("rows", jsonRows).put("notes", notes).withEnvironment().toJson());
         }
         return 0;
+    }
+
+    /** Device time of every opencl kernel in steady-state full steps, from OpenCL's event timestamps. */
+    private void profileOpenCl(LlamaConfig cfg) {
+        try (OpenClBackend be = new OpenClBackend(io.piece4j.backend.opencl.OpenClDevices.selected(), null, true)) {
+            LlamaModel m = new LlamaModel(cfg, be);
+            m.initRandom(seed, 0.02f);
+            TokenBatch data = TrainBench.randomBatch(new Rng(seed), cfg.vocabSize(), batch, seq);
+            m.parameters().setGrad(m.enableGradients());
+            AdamW opt = new AdamW(List.of(m.parameters()), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
+            TrainBench.fullStep(m, data, opt);
+            Map<String, long[]> before = copy(be.kernelTimes());
+            int steps = Math.max(1, runs);
+            for (int i = 0; i < steps; i++) TrainBench.fullStep(m, data, opt);
+            Map<String, long[]> after = be.kernelTimes();
+            double total = 0;
+            List<Object[]> rowsByTime = new ArrayList<>();
+            for (var e : after.entrySet()) {
+                long[] b = before.getOrDefault(e.getKey(), new long[2]);
+                double ms = (e.getValue()[1] - b[1]) / 1e6 / steps;
+                rowsByTime.add(new Object[] {e.getKey(), (e.getValue()[0] - b[0]) / (double) steps, ms});
+                total += ms;
+            }
+            rowsByTime.sort((x, y) -> Double.compare((double) y[2], (double) x[2]));
+            System.out.printf("%nopencl device time per full step (%d steps, OpenCL events): %.1f ms%n%n", steps, total);
+            System.out.println("| kernel | launches per step | ms per step | share |");
+            System.out.println("|---|---:|---:|---:|");
+            for (Object[] r : rowsByTime) System.out.printf("| %s | %.0f | %.2f | %.1f %% |%n", r[0], r[1], r[2], 100 * (double) r[2] / total);
+        }
+    }
+
+    private static Map<String, long[]> copy(Map<String, long[]> times) {
+        Map<String, long[]> c = new LinkedHashMap<>();
+        times.forEach((k, v) -> c.put(k, v.clone()));
+        return c;
     }
 
     private static long parameterCount(LlamaConfig cfg) {

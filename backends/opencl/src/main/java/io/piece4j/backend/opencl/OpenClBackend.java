@@ -371,8 +371,8 @@ public final class OpenClBackend implements Backend {
         if (transB) { // the vector kernel streams rows of B: store it (k, n) first
             int copies = strideB == 0 ? 1 : batch;
             vb = scratchA((long) copies * k * n);
-            launch.kernel("transpose").buffer(bs).l(b.offset()).l(strideB).buffer(vb).l(0).l((long) k * n).i(n).i(k).i(copies)
-                    .run((long) copies * n * k, elementGroup());
+            launch.kernel("transpose").buffer(bs).l(b.offset()).l(strideB).buffer(vb).l(0).l((long) k * n).i(n).i(k)
+                    .run(new long[] {(k + 15) / 16 * 16L, (n + 15) / 16 * 16L, copies}, new long[] {16, 16, 1});
             vbOffset = 0;
             vbStride = strideB == 0 ? 0 : (long) k * n;
         }

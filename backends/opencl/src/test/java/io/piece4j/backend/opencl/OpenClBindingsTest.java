@@ -61,6 +61,20 @@ class OpenClBindingsTest {
     }
 
     @Test
+    void withTimingEveryLaunchReportsItsDeviceTime() {
+        try (OpenClBackend be = new OpenClBackend(device, null, true)) {
+            io.piece4j.tensor.Tensor a = io.piece4j.tensor.Tensor.ones(be, 64, 64), c = io.piece4j.tensor.Tensor.zeros(be, 64, 64);
+            for (int i = 0; i < 3; i++) be.matmul(a, false, a, false, c, 1, 64, 64, 64, 0, false);
+            be.softmax(c, c, 64, 64);
+            java.util.Map<String, long[]> t = be.kernelTimes();
+            assertEquals(3, t.get("matmul_cpu") != null ? t.get("matmul_cpu")[0] : t.get("matmul_tiled")[0], "three matrix products: " + t.keySet());
+            assertEquals(1, t.get("softmax")[0]);
+            for (var e : t.entrySet()) assertTrue(e.getValue()[1] > 0, () -> e.getKey() + " has no device time");
+            assertEquals(1f / 64, c.toArray()[0], 1e-7f, "softmax of a row of equal values");
+        }
+    }
+
+    @Test
     void theKernelSourcesBuildAndEveryKernelExists() {
         try (OpenClBackend be = new OpenClBackend(device, null, false)) {
             assertTrue(be.programBuildSeconds() >= 0);

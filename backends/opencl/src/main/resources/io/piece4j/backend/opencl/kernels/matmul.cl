@@ -111,12 +111,19 @@ void matmul_tiled(__global const float* a, long ao, int transA, __global const f
     }
 }
 
-// out (cols, rows) = in (rows, cols) transposed, for each of batch matrices with the given strides; one
-// item per element, numbered (bt * rows + row) * cols + col.
-__kernel void transpose(__global const float* in, long io, long inStride, __global float* out, long oo, long outStride,
-                        int rows, int cols, int batch) {
-    long e = get_global_id(0);
-    if (e >= (long) batch * rows * cols) return;
-    int col = e % cols, row = (e / cols) % rows, bt = e / ((long) cols * rows);
-    out[oo + bt * outStride + (long) col * rows + row] = in[io + bt * inStride + (long) row * cols + col];
+// out (cols, rows) = in (rows, cols) transposed, for each of batch matrices (dimension 2) with the given
+// strides. A work-group of 16 x 16 items moves one 16 x 16 tile through local memory, so both the reads
+// and the writes run along rows (a CPU writes whole cache lines, a GPU coalesces).
+__kernel __attribute__((reqd_work_group_size(16, 16, 1)))
+void transpose(__global const float* in, long io, long inStride, __global float* out, long oo, long outStride,
+               int rows, int cols) {
+    __local float tile[16][17];
+    int tx = get_local_id(0), ty = get_local_id(1), bt = get_global_id(2);
+    int c0 = get_group_id(0) * 16, r0 = get_group_id(1) * 16;
+    in += io + bt * inStride;
+    out += oo + bt * outStride;
+    if (r0 + ty < rows && c0 + tx < cols) tile[ty][tx] = in[(long) (r0 + ty) * cols + c0 + tx];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    // item (tx, ty) writes out[c0 + ty][r0 + tx] = in[r0 + tx][c0 + ty]
+    if (c0 + ty < cols && r0 + tx < rows) out[(long) (c0 + ty) * rows + r0 + tx] = tile[tx][ty];
 }
