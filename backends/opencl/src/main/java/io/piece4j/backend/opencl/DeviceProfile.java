@@ -15,16 +15,17 @@ package io.piece4j.backend.opencl;
  * @param reduceGroup    work-group size of the chunked sum of squares
  * @param reduceChunk    elements per work-group of the chunked sum of squares
  * @param cpuMatmul      use the explicit-vector CPU product (else the tiled GPU product)
- * @param mmRows         rows per work-item of the CPU product (16 columns each)
+ * @param mmRows         rows per work-item of the CPU product
+ * @param mmColumnVectors float16 column vectors per work-item of the CPU product (16 columns each)
  * @param mmKBlock       k-block of the CPU product
  * @param mmGroupColumns work-items per work-group along the columns of the CPU product (at most)
  * @param tileM          GPU product: rows of C per work-group (likewise tileN, tileK; wptM x wptN per item)
  */
-public record DeviceProfile(String name, int elementGroup, int rowGroup, int reduceGroup, int reduceChunk, boolean cpuMatmul, int mmRows,
-                            int mmKBlock, int mmGroupColumns, int tileM, int tileN, int tileK, int wptM, int wptN) {
+public record DeviceProfile(String name, int elementGroup, int rowGroup, int reduceGroup, int reduceChunk, boolean cpuMatmul,
+                            int mmRows, int mmColumnVectors, int mmKBlock, int mmGroupColumns, int tileM, int tileN, int tileK, int wptM, int wptN) {
 
-    public static final DeviceProfile CPU = new DeviceProfile("cpu", 64, 16, 16, 4096, true, 8, 128, 8, 64, 64, 16, 4, 4);
-    public static final DeviceProfile GPU = new DeviceProfile("gpu", 256, 256, 256, 4096, false, 8, 128, 8, 64, 64, 16, 4, 4);
+    public static final DeviceProfile CPU = new DeviceProfile("cpu", 64, 16, 16, 4096, true, 8, 1, 256, 8, 64, 64, 16, 4, 4);
+    public static final DeviceProfile GPU = new DeviceProfile("gpu", 256, 256, 256, 4096, false, 8, 1, 256, 8, 64, 64, 16, 4, 4);
 
     /** The profile for a device, unless -Dpiece.opencl.profile names one. */
     public static DeviceProfile of(OpenClDevice device) {
@@ -47,13 +48,14 @@ public record DeviceProfile(String name, int elementGroup, int rowGroup, int red
         while (red > maxWorkGroupSize) red /= 2;
         int tm = tileM, tn = tileN;
         while ((long) (tm / wptM) * (tn / wptN) > maxWorkGroupSize) { tm /= 2; tn /= 2; }
-        return new DeviceProfile(name, elem, row, red, reduceChunk, cpuMatmul, mmRows, mmKBlock, mmGroupColumns, tm, tn, tileK, wptM, wptN);
+        return new DeviceProfile(name, elem, row, red, reduceChunk, cpuMatmul, mmRows, mmColumnVectors, mmKBlock, mmGroupColumns,
+                tm, tn, tileK, wptM, wptN);
     }
 
     /** The -D options of the kernel build. */
     String buildOptions() {
         return "-DROW_WG=" + rowGroup + " -DRED_WG=" + reduceGroup + " -DRED_CHUNK=" + reduceChunk + " -DMM_RM=" + mmRows
-                + " -DMM_KC=" + mmKBlock + " -DTILE_M=" + tileM + " -DTILE_N=" + tileN + " -DTILE_K=" + tileK
+                + " -DMM_CW=" + mmColumnVectors + " -DMM_KC=" + mmKBlock + " -DTILE_M=" + tileM + " -DTILE_N=" + tileN + " -DTILE_K=" + tileK
                 + " -DWPT_M=" + wptM + " -DWPT_N=" + wptN;
     }
 }

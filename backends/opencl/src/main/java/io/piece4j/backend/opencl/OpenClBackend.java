@@ -360,8 +360,8 @@ public final class OpenClBackend implements Backend {
                     .run(new long[] {groupsN * rtsN, groupsM * rtsM, batch}, new long[] {rtsN, rtsM, 1});
             return;
         }
-        int rm = profile.mmRows();
-        int mFull = m - m % rm, nFull = n - n % 16;
+        int rm = profile.mmRows(), cols = 16 * profile.mmColumnVectors(); // one work-item's block of C
+        int mFull = m - m % rm, nFull = n - n % cols;
         if (mFull == 0 || nFull == 0) {
             matmulEdge(as, a.offset(), transA, bs, b.offset(), transB, cs, c.offset(), batch, m, n, k, strideB, accumulate, 0, 0, m, n);
             return;
@@ -376,7 +376,7 @@ public final class OpenClBackend implements Backend {
             vbOffset = 0;
             vbStride = strideB == 0 ? 0 : (long) k * n;
         }
-        int columnItems = nFull / 16, group = 1;
+        int columnItems = nFull / cols, group = 1;
         for (int g = Math.min(profile.mmGroupColumns(), columnItems); g >= 1; g--) if (columnItems % g == 0) { group = g; break; }
         launch.kernel("matmul_cpu").buffer(as).l(a.offset()).flag(transA).buffer(vb).l(vbOffset).buffer(cs).l(c.offset())
                 .i(m).i(n).i(k).l(vbStride).flag(accumulate)

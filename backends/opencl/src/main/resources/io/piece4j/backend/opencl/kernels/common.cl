@@ -7,7 +7,8 @@
 // Build options set by DeviceProfile:
 //   ROW_WG   work-group size of the row kernels (one work-group per row; a power of two)
 //   RED_WG   work-group size of the chunked reductions (a power of two), RED_CHUNK elements per group
-//   MM_RM    rows per work-item of the CPU matrix product (its columns are one float16)
+//   MM_RM    rows per work-item of the CPU matrix product
+//   MM_CW    float16 column vectors per work-item of the CPU matrix product (16 MM_CW columns)
 //   MM_KC    depth of one k-block of the CPU matrix product (a barrier between blocks keeps the block's
 //            panels of A and B in cache while the work-group's items take their turns on one core)
 //   TILE_M, TILE_N, TILE_K, WPT_M, WPT_N   tiles of the GPU matrix product (local memory, register blocks)

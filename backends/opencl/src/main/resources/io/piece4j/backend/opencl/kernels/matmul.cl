@@ -24,38 +24,36 @@ __kernel void matmul_edge(__global const float* a, long ao, int transA, __global
     c[at] = accumulate ? c[at] + s : s;
 }
 
-// CPU kernel: each work-item computes MM_RM rows x 16 columns of C as MM_RM float16 accumulators (one
-// vector register each), streaming a row of B as one float16 and broadcasting elements of A. B must be
-// stored (k, n) (the host transposes it first otherwise). The range covers whole blocks only:
-// (n / 16, m / MM_RM, batch). The barrier after each k-block of MM_KC makes a CPU runtime run that block
-// for every item of the work-group before the next one, so the block's panels of A and B stay in cache.
+// CPU kernel: each work-item computes MM_RM rows x (16 MM_CW) columns of C as MM_RM x MM_CW float16
+// accumulators (one vector register each), streaming MM_CW float16 of a row of B and broadcasting
+// elements of A. B must be stored (k, n) (the host transposes it first otherwise). The range covers whole
+// blocks only: (n / (16 MM_CW), m / MM_RM, batch). The barrier after each k-block of MM_KC makes a CPU
+// runtime run that block for every item of the work-group before the next one, so the block's panels of
+// A and B stay in cache.
+#define MM_COLS (16 * MM_CW)
 __kernel void matmul_cpu(__global const float* a, long ao, int transA, __global const float* b, long bo,
                          __global float* c, long co, int m, int n, int k, long strideB, int accumulate) {
-    int j = get_global_id(0) * 16, i = get_global_id(1) * MM_RM, bt = get_global_id(2);
+    int j = get_global_id(0) * MM_COLS, i = get_global_id(1) * MM_RM, bt = get_global_id(2);
     a += ao + (long) bt * m * k;
     b += bo + bt * strideB;
     c += co + (long) bt * m * n;
-    float16 acc[MM_RM];
-    for (int r = 0; r < MM_RM; r++) acc[r] = (float16) (0.0f);
+    float16 acc[MM_RM][MM_CW];
+    for (int r = 0; r < MM_RM; r++) for (int q = 0; q < MM_CW; q++) acc[r][q] = (float16) (0.0f);
     for (int p0 = 0; p0 < k; p0 += MM_KC) {
         int pe = min(k, p0 + MM_KC);
-        if (transA) {
-            for (int p = p0; p < pe; p++) {
-                float16 bv = vload16(0, b + (long) p * n + j);
-                __global const float* ap = a + (long) p * m + i;
-                for (int r = 0; r < MM_RM; r++) acc[r] = fma((float16) (ap[r]), bv, acc[r]);
-            }
-        } else {
-            for (int p = p0; p < pe; p++) {
-                float16 bv = vload16(0, b + (long) p * n + j);
-                for (int r = 0; r < MM_RM; r++) acc[r] = fma((float16) (a[(long) (i + r) * k + p]), bv, acc[r]);
+        for (int p = p0; p < pe; p++) {
+            float16 bv[MM_CW];
+            for (int q = 0; q < MM_CW; q++) bv[q] = vload16(q, b + (long) p * n + j);
+            for (int r = 0; r < MM_RM; r++) {
+                float16 av = (float16) (transA ? a[(long) p * m + i + r] : a[(long) (i + r) * k + p]);
+                for (int q = 0; q < MM_CW; q++) acc[r][q] = fma(av, bv[q], acc[r][q]);
             }
         }
         barrier(CLK_GLOBAL_MEM_FENCE);
     }
     for (int r = 0; r < MM_RM; r++) {
         __global float* cr = c + (long) (i + r) * n + j;
-        vstore16(accumulate ? vload16(0, cr) + acc[r] : acc[r], 0, cr);
+        for (int q = 0; q < MM_CW; q++) vstore16(accumulate ? vload16(q, cr) + acc[r][q] : acc[r][q], q, cr);
     }
 }
 
