@@ -30,6 +30,8 @@ final class ContinualOptions {
     @Option(names = "--ratios", split = ",", defaultValue = "0.001", description = "mask ratios (each one a variant of the mask methods)") List<Double> ratios;
     @Option(names = "--lr-sweep", split = ",", description = "run every method at each of these learning rates (each one a variant; overrides --lr)")
     List<Float> lrSweep = new ArrayList<>();
+    @Option(names = "--lr-from", description = "take each method's learning rate from a sweep run with --lr-sweep and --eval-split valid "
+            + "(its folder or results.json): the rate with the best validation OP") Path lrFrom;
     @Option(names = "--eval-split", defaultValue = "test", description = "test, or valid: score on the validation records (to choose settings)") String evalSplit;
     @Option(names = "--lr", split = ",", defaultValue = "1e-4",
             description = "learning rate for all methods, and/or per method: 1e-4,piece-s=1e-3,seqft=3e-5") List<String> lr;
@@ -80,6 +82,16 @@ final class ContinualOptions {
             }
         }
         if (Float.isNaN(defaultLr)) defaultLr = 1e-4f;
+        if (lrFrom != null) {
+            try {
+                // the sweep's choice, then what --lr names explicitly on top
+                Map<String, Float> chosen = new LinkedHashMap<>(io.piece4j.piece.continual.LearningRateChoice.fromSweep(lrFrom));
+                chosen.putAll(byMethod);
+                byMethod = chosen;
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("--lr-from " + lrFrom + ": " + e.getMessage(), e);
+            }
+        }
         boolean norms = switch (eligible.toLowerCase(Locale.ROOT)) {
             case "all" -> true;
             case "no-norms" -> false;
