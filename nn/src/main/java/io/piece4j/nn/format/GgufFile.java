@@ -130,6 +130,7 @@ final class GgufFile {
         List<GgufKeyValue> keyValues = new ArrayList<>();
         for (long i = 0; i < kvCount; i++) {
             String key = string(in, "metadata key #" + i);
+            if (key.isEmpty()) throw CheckpointFormatException.in(file, "metadata key #" + i + " is empty: expected a non-empty key");
             String field = "metadata '" + key + "'";
             int type = (int) in.u32(field + " type");
             long valueStart = in.position();
