@@ -28,6 +28,11 @@ public final class MethodCatalog {
         add("piece-f", true, (o, s) -> new PieceMethod(Estimator.PIECE_F, o.ratio(), s.eligibleNorms(), s.untouchedTensorsTrain()));
         add("random", true, (o, s) -> new RandomMaskMethod(o.ratio(), o.seed(), s.eligibleNorms(), s.untouchedTensorsTrain()));
         add("seqft", false, (o, s) -> new FullFineTuning());
+        add("ewc", false, (o, s) -> new ElasticWeightConsolidation(o));
+        add("lwf", false, (o, s) -> new LearningWithoutForgetting(o));
+        add("gem", false, (o, s) -> new GradientEpisodicMemory(o));
+        add("replay", false, (o, s) -> new Replay(o));
+        add("replay-online", false, (o, s) -> new ReplayOnline(o));
         add("seqlora", false, (o, s) -> new SeqLora(LoraSettings.fromSettings(o.settings(), "lora"), o.seed()));
         add("olora", false, (o, s) -> new OLora(LoraSettings.fromSettings(o.settings(), "lora"), o.number("olora.lambda", 0.5), o.seed()));
         add("layernorm", false, (o, s) -> new LayerNormOnly());
