@@ -15,7 +15,12 @@ import io.piece4j.piece.continual.metrics.TaskMetric;
 import io.piece4j.piece.data.Example;
 import io.piece4j.piece.data.TaskRecord;
 import io.piece4j.piece.data.TruncationSettings;
+import io.piece4j.piece.Mask;
+import io.piece4j.piece.MaskedAdamW;
+import io.piece4j.piece.TokenBatch;
+import io.piece4j.piece.train.Trainable;
 import io.piece4j.piece.train.Trainer;
+import io.piece4j.tensor.Tensor;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.Rng;
 import io.piece4j.tensor.spi.Backend;
@@ -33,10 +38,13 @@ import java.util.stream.Stream;
 
 /**
  * What each continual-learning method costs beside plain training, measured the way the runner drives it:
- * on a fresh model, the method prepares, trains and finishes a first task (so EWC, LwF, O-LoRA, GEM and
- * replay have their state), then a second task is timed: its preparation, its optimizer steps (median,
- * the first one not counted) and its work after training. SeqFT runs first in the same process and is the
- * reference of the time ratios.
+ * on a fresh model per method, the method prepares, trains (one optimizer step) and finishes a first task,
+ * so EWC, LwF, O-LoRA, GEM and replay have their state; then it prepares the second task (timed) and the
+ * optimizer steps of every method are timed in turns, one step of each method per round, so that a change
+ * of the machine's load during the run falls on every method alike (this machine is shared). SeqFT comes
+ * first and is the reference of the ratios. A step is the Trainer's: the method's loss, backward, its
+ * beforeStep hook, clipping and AdamW on its trained coordinates. Batches a method adds to an epoch
+ * (replay's extra pass) make more steps per epoch, which the step time does not show.
  *
  * <p>Memory is accounted from the objects the method trains with, not sampled from the heap: the gradient
  * buffer, AdamW's two moments per trained coordinate, the method's own trained buffer (an adapter) and
@@ -55,7 +63,7 @@ final class MethodBench implements Callable<Integer> {
     @Option(names = "--ratio", defaultValue = "0.001", description = "mask ratio of the methods that use one") double ratio;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--seq", defaultValue = "256", description = "tokens per example (BOS, prompt, answer, EOS)") int seq;
-    @Option(names = "--steps", defaultValue = "3", description = "timed optimizer steps per task (after one more that is not timed)") int steps;
+    @Option(names = "--steps", defaultValue = "3", description = "timed optimizer steps per method (after one more that is not timed)") int steps;
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--json") boolean json;
 
@@ -74,22 +82,30 @@ final class MethodBench implements Callable<Integer> {
         String shape = null;
         long parameters = 0;
         try (Backend be = Backends.create(backend, threads)) {
-            for (String name : names) {
-                LlamaModel m = BenchModels.load(model, config, be, seed);
-                if (seq > m.config().maxSeqLen()) throw new IllegalArgumentException("--seq " + seq + " exceeds the model's max_seq_len " + m.config().maxSeqLen());
-                shape = m.config().toString();
-                parameters = m.layout().size();
-                Suite suite = syntheticSuite(m, seq, batch * (steps + 1), seed);
-                ContinualMethod method = MethodCatalog.get(name).factory().create(new MethodOptions(ratio, seed, methodSettings), settings);
-                Path state = Files.createTempDirectory("method-bench");
-                try {
-                    rows.add(measure(m, suite, method, settings, state));
-                } finally {
-                    deleteTree(state);
+            List<Timed> timed = new ArrayList<>();
+            List<Path> stateDirs = new ArrayList<>();
+            try {
+                for (String name : names) {
+                    LlamaModel m = BenchModels.load(model, config, be, seed);
+                    if (seq > m.config().maxSeqLen()) throw new IllegalArgumentException("--seq " + seq + " exceeds the model's max_seq_len " + m.config().maxSeqLen());
+                    shape = m.config().toString();
+                    parameters = m.layout().size();
+                    ContinualMethod method = MethodCatalog.get(name).factory().create(new MethodOptions(ratio, seed, methodSettings), settings);
+                    Path state = Files.createTempDirectory("method-bench");
+                    stateDirs.add(state);
+                    timed.add(prepareSecondTask(m, syntheticSuite(m, seq, batch, seed), method, settings, state));
+                    System.out.printf("%-12s first task done, second prepared in %.3f s%n", name, timed.getLast().prepareSeconds);
                 }
-                Row r = rows.getLast();
-                System.out.printf("%-12s prepare %7.3f s  step %7.3f s  after %6.3f s  memory %,d bytes%n", name, r.prepareSeconds, r.stepSeconds,
-                        r.afterSeconds, r.memoryBytes());
+                for (Timed t : timed) t.step();                                         // warm-up, not timed
+                for (int round = 0; round < steps; round++) for (Timed t : timed) t.timeStep();
+                for (Timed t : timed) {
+                    rows.add(t.finish());
+                    Row r = rows.getLast();
+                    System.out.printf("%-12s prepare %7.3f s  step %7.3f s  after %6.3f s  memory %,d bytes%n", r.method, r.prepareSeconds,
+                            r.stepSeconds, r.afterSeconds, r.memoryBytes());
+                }
+            } finally {
+                for (Path d : stateDirs) deleteTree(d);
             }
             Row ref = rows.getFirst();
             System.out.println();
@@ -126,36 +142,84 @@ final class MethodBench implements Callable<Integer> {
         return 0;
     }
 
-    /** Task 1 trained as the runner does; task 2 timed. */
-    private Row measure(LlamaModel m, Suite suite, ContinualMethod method, ContinualSettings settings, Path stateDir) throws Exception {
+    /** One method on its own model, ready to take timed steps on the second task. */
+    private final class Timed {
+        final LlamaModel model;
+        final ContinualMethod method;
+        final TaskContext context;
+        final TrainPlan plan;
+        final MaskedAdamW optimizer;
+        final List<TokenBatch> batches;
+        final Path stateDir;
+        final double prepareSeconds;
+        final List<Double> stepSeconds = new ArrayList<>();
+        int next;
+
+        Timed(LlamaModel model, ContinualMethod method, TaskContext context, TrainPlan plan, Path stateDir, double prepareSeconds) {
+            this.model = model;
+            this.method = method;
+            this.context = context;
+            this.plan = plan;
+            this.stateDir = stateDir;
+            this.prepareSeconds = prepareSeconds;
+            Trainable t = plan.trainable();
+            Mask trained = t.mask() != null ? t.mask() : everything(t.size());
+            if (t.ofModel()) model.setTrainableIndices(t.mask() == null ? null : t.mask().indices());   // as the Trainer sets it up
+            this.optimizer = new MaskedAdamW(t.params(), t.grads(), trained, MaskedAdamW.Settings.piece());
+            this.batches = (plan.data() != null ? plan.data() : context.shuffledEpochs(context.train())).batches(0);
+        }
+
+        /** The Trainer's optimizer step on the next micro-batch. */
+        void step() {
+            TokenBatch b = batches.get(next++ % batches.size());
+            Tensor grads = plan.trainable().grads();
+            grads.zero();
+            plan.hooks().loss(model, b).backward();
+            plan.hooks().beforeStep(model, grads, optimizer.stepCount());
+            optimizer.step(context.methodLr());
+        }
+
+        void timeStep() {
+            long t0 = System.nanoTime();
+            step();
+            stepSeconds.add((System.nanoTime() - t0) / 1e9);
+        }
+
+        Row finish() throws Exception {
+            long t0 = System.nanoTime();
+            method.afterTask(context);
+            double after = (System.nanoTime() - t0) / 1e9;
+            Path saved = stateDir.resolve("saved");
+            Files.createDirectories(saved);
+            method.saveState(saved);
+            long stateBytes;
+            try (Stream<Path> s = Files.walk(saved)) {
+                stateBytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            }
+            Trainable t = plan.trainable();
+            long own = t.params() == model.parameters() ? 0 : t.size() * Float.BYTES;
+            double[] sorted = stepSeconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return new Row(method.name(), prepareSeconds, sorted[sorted.length / 2], after, t.size() * Float.BYTES,
+                    2L * t.trainedCount() * Float.BYTES, own, stateBytes);
+        }
+    }
+
+    /** The first task trained (one optimizer step) and finished as the runner does; the second prepared (timed). */
+    private Timed prepareSecondTask(LlamaModel m, Suite suite, ContinualMethod method, ContinualSettings settings, Path stateDir) throws Exception {
         TaskContext first = context(m, suite, 0, method, settings, stateDir);
         TrainPlan plan = method.prepare(first);
         trainer(m, first, plan, settings).run(false);
         method.afterTask(first);
-
         TaskContext second = context(m, suite, 1, method, settings, stateDir);
         long t0 = System.nanoTime();
         plan = method.prepare(second);
-        double prepare = (System.nanoTime() - t0) / 1e9;
-        List<Double> stepEnds = new ArrayList<>();
-        trainer(m, second, plan, settings).onProgress((step, total, loss, lr, tokens, secs) -> stepEnds.add(secs)).run(false);
-        double[] stepTimes = new double[stepEnds.size() - 1];                      // the first step is not timed
-        for (int i = 1; i < stepEnds.size(); i++) stepTimes[i - 1] = stepEnds.get(i) - stepEnds.get(i - 1);
-        java.util.Arrays.sort(stepTimes);
-        t0 = System.nanoTime();
-        method.afterTask(second);
-        double after = (System.nanoTime() - t0) / 1e9;
+        return new Timed(m, method, second, plan, stateDir, (System.nanoTime() - t0) / 1e9);
+    }
 
-        Path saved = stateDir.resolve("saved");
-        Files.createDirectories(saved);
-        method.saveState(saved);
-        long stateBytes;
-        try (Stream<Path> s = Files.walk(saved)) {
-            stateBytes = s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
-        long own = plan.trainable().ofModel() || plan.trainable().params() == m.parameters() ? 0 : plan.trainable().size() * Float.BYTES;
-        return new Row(method.name(), prepare, stepTimes[stepTimes.length / 2], after, plan.trainable().size() * Float.BYTES,
-                2L * plan.trainable().trainedCount() * Float.BYTES, own, stateBytes);
+    private static Mask everything(long n) {
+        int[] all = new int[Math.toIntExact(n)];
+        for (int i = 0; i < all.length; i++) all[i] = i;
+        return new Mask(all, n, n, 1.0, "full", "", "", 0, 0);
     }
 
     private static Trainer trainer(LlamaModel m, TaskContext ctx, TrainPlan plan, ContinualSettings settings) {
