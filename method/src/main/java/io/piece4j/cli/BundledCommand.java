@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 
 /** Writes piece4j's bundled benchmark (corpus, tasks, probe, suite.json) from a seed. */
 @Command(name = "bundled", mixinStandardHelpOptions = true,
-        description = "Generate the bundled benchmark from a seed: pretraining corpus and probe.")
+        description = "Generate the bundled benchmark from a seed: pretraining corpus, downstream tasks, probe and suite.json.")
 final class BundledCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "folder to write into") Path out;
     @Option(names = "--seed", defaultValue = "" + BundledBenchmark.DEFAULT_SEED) long seed;
@@ -22,7 +22,7 @@ final class BundledCommand implements Callable<Integer> {
         BundledBenchmark.Sizes d = BundledBenchmark.Sizes.defaults();
         BundledBenchmark.Sizes sizes = d.withTasks(train != null ? train : d.train(), valid != null ? valid : d.valid(), test != null ? test : d.test());
         BundledBenchmark.generate(seed, out, sizes);
-        System.out.println("wrote the bundled benchmark (seed " + seed + ") to " + out);
+        System.out.println("wrote the bundled benchmark (seed " + seed + ") to " + out + "; suite: " + out.resolve("suite.json"));
         return 0;
     }
 }

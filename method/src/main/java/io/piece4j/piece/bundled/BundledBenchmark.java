@@ -12,15 +12,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * piece4j's own continual-learning benchmark, generated from a seed with no download: a pretraining
- * corpus about an invented {@link World} and a general-ability probe (the downstream tasks follow).
+ * corpus about an invented {@link World}, downstream tasks from different domains ({@link BundledTasks}),
+ * a general-ability probe, and the suite file that names them all.
  *
  * <pre>
- *   DIR/corpus/train.txt, heldout.txt    documents, one per line, separated by blank lines
- *   DIR/probe/heldout.txt                held-out text of the pretraining distribution (mean NLL per token)
+ *   DIR/suite.json                       tasks in order, metrics, probe (format read by piece continual)
+ *   DIR/corpus/train.txt, heldout.txt    documents, one per line, separated by blank lines; heldout.txt is an
+ *                                        independent draw (short documents of this small world recur in both)
+ *   DIR/TASK/{train,valid,test}.jsonl    {"prompt": ..., "answer": ...} per line (TRACE's fields)
+ *   DIR/probe/heldout.txt                held-out text of the pretraining distribution, none of its documents
+ *                                        in train.txt (mean NLL per token)
  *   DIR/probe/skills.jsonl               fact questions in the corpus's Q/A format (exact match, greedy)
  * </pre>
  *
@@ -74,10 +81,22 @@ public final class BundledBenchmark {
     public static void generate(long seed, Path dir, Sizes sizes) throws IOException {
         World world = world(seed);
         WorldText text = new WorldText(world);
-        write(dir.resolve("corpus/train.txt"), text.documents(stream(seed, "corpus/train"), sizes.corpusBytes()));
+        String train = text.documents(stream(seed, "corpus/train"), sizes.corpusBytes());
+        write(dir.resolve("corpus/train.txt"), train);
         write(dir.resolve("corpus/heldout.txt"), text.documents(stream(seed, "corpus/heldout"), sizes.heldoutBytes()));
-        write(dir.resolve("probe/heldout.txt"), text.documents(stream(seed, "probe/heldout"), sizes.probeHeldoutBytes()));
+        // the world is small, so short documents recur: the probe's text keeps only documents the corpus lacks
+        Set<String> seen = new HashSet<>(List.of(train.split("\n\n")));
+        write(dir.resolve("probe/heldout.txt"), text.documents(stream(seed, "probe/heldout"), sizes.probeHeldoutBytes(), seen));
         write(dir.resolve("probe/skills.jsonl"), jsonl(probeSkills(world, stream(seed, "probe/skills"), sizes.probeSkills())));
+        List<BundledTasks.Task> tasks = BundledTasks.all(world);
+        for (BundledTasks.Task task : tasks) {
+            Rng rng = stream(seed, "task/" + task.name());
+            List<BundledTasks.Item> all = task.distinctItems(rng, sizes.train() + sizes.valid() + sizes.test(), CONTEXT);
+            write(dir.resolve(task.name() + "/train.jsonl"), jsonl(all.subList(0, sizes.train())));
+            write(dir.resolve(task.name() + "/valid.jsonl"), jsonl(all.subList(sizes.train(), sizes.train() + sizes.valid())));
+            write(dir.resolve(task.name() + "/test.jsonl"), jsonl(all.subList(sizes.train() + sizes.valid(), all.size())));
+        }
+        write(dir.resolve("suite.json"), suiteJson(seed, tasks));
     }
 
     /** The world of a seed. */
@@ -124,6 +143,40 @@ public final class BundledBenchmark {
             w.write('\n');
         }
         return w.toString();
+    }
+
+    static String suiteJson(long seed, List<BundledTasks.Task> tasks) throws IOException {
+        StringWriter w = new StringWriter();
+        try (JsonGenerator g = new JsonFactory().createGenerator(w).useDefaultPrettyPrinter()) {
+            g.writeStartObject();
+            g.writeStringField("name", "piece4j-bundled");
+            g.writeNumberField("seed", seed);
+            g.writeStringField("tokenizer", "byte");
+            g.writeArrayFieldStart("tasks");
+            for (BundledTasks.Task t : tasks) {
+                g.writeStartObject();
+                g.writeStringField("name", t.name());
+                g.writeStringField("domain", t.domain());
+                g.writeStringField("train", t.name() + "/train.jsonl");
+                g.writeStringField("valid", t.name() + "/valid.jsonl");
+                g.writeStringField("test", t.name() + "/test.jsonl");
+                g.writeStringField("metric", t.metric());
+                g.writeNumberField("max_new_tokens", t.maxNewTokens());
+                g.writeNumberField("max_prompt_tokens", 0);
+                g.writeNumberField("max_answer_tokens", 0);
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeObjectFieldStart("probe");
+            g.writeStringField("heldout", "probe/heldout.txt");
+            g.writeStringField("skills", "probe/skills.jsonl");
+            g.writeStringField("skills_metric", "exact-match");
+            g.writeNumberField("skills_max_new_tokens", 24);
+            g.writeStringField("primary", "skills");
+            g.writeEndObject();
+            g.writeEndObject();
+        }
+        return w.toString().replace("\r\n", "\n") + "\n";
     }
 
     private static void write(Path file, String content) throws IOException {

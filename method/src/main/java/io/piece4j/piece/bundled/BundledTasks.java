@@ -12,17 +12,25 @@ public final class BundledTasks {
     private BundledTasks() {}
 
     /** One record: {"prompt": ..., "answer": ...}. */
-    public record Item(String prompt, String answer) {}
+    public record Item(String prompt, String answer) {
+        /** UTF-8 bytes of prompt and answer: byte-tokenizer ids, without BOS and EOS. */
+        public int bytes() { return (prompt + answer).getBytes(java.nio.charset.StandardCharsets.UTF_8).length; }
+    }
 
-    /** A task generator. */
+    /** A task: its suite entry and a generator of its records. */
     public interface Task {
+        /** Folder and suite name. */
         String name();
+        /** What the task is, in a few words. */
         String domain();
+        /** The metric's name as piece continual knows it. */
         String metric();
+        /** Greedy decoding budget for an answer. */
         int maxNewTokens();
+        /** One record, drawn from rng. */
         Item next(Rng rng);
 
-        /** count records with distinct prompts, each fitting BOS + prompt + answer + EOS in context bytes. */
+        /** count records with distinct prompts (across all splits), each fitting BOS + prompt + answer + EOS in context tokens. */
         default List<Item> distinctItems(Rng rng, int count, int context) {
             Set<String> seen = new LinkedHashSet<>();
             List<Item> out = new ArrayList<>();
@@ -30,9 +38,23 @@ public final class BundledTasks {
             while (out.size() < count) {
                 if (++tries > 100 * count) throw new IllegalStateException(name() + ": cannot draw " + count + " distinct records");
                 Item it = next(rng);
-                if (seen.add(it.prompt())) out.add(it);
+                if (it.bytes() + 2 <= context && seen.add(it.prompt())) out.add(it);
             }
             return out;
         }
+    }
+
+    /**
+     * The tasks in the suite's order. Each comes from a different domain and answers in a different form
+     * (letter, number, ISO date, invented words, code, summary), so learning one teaches little of the next.
+     */
+    public static List<Task> all(World world) {
+        return List.of(new StanceTask(world), new TranslationTask(), new ArithmeticTask(world), new DateTask(),
+                new CodeTask(), new CategoryTask(), new MinutesTask(world));
+    }
+
+    /** The first names of the world's people, in the world's order. */
+    static String[] firstNames(World world) {
+        return world.people().stream().map(World.Person::first).toArray(String[]::new);
     }
 }

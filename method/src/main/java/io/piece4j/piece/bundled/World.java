@@ -47,10 +47,12 @@ public final class World {
 
     private final List<Person> people;
     private final List<Town> towns;
+    private final List<Fact> facts;
 
     private World(List<Person> people, List<Town> towns) {
         this.people = List.copyOf(people);
         this.towns = List.copyOf(towns);
+        this.facts = List.copyOf(listFacts());
     }
 
     public List<Person> people() { return people; }
@@ -85,7 +87,9 @@ public final class World {
     }
 
     /** Every fact of the world in the corpus's question format, in a fixed order (people, then towns). */
-    public List<Fact> facts() {
+    public List<Fact> facts() { return facts; }
+
+    private List<Fact> listFacts() {
         List<Fact> facts = new ArrayList<>();
         for (Person p : people) {
             facts.add(new Fact("town", "Q: Where does " + p.name() + " live? A:", " in " + townOf(p).name() + "."));

@@ -57,8 +57,16 @@ final class WorldText {
 
     /** Documents separated by blank lines until at least {@code bytes} characters (ASCII) are written. */
     String documents(Rng rng, int bytes) {
+        return documents(rng, bytes, java.util.Set.of());
+    }
+
+    /** The same, skipping every document that is in {@code exclude}. */
+    String documents(Rng rng, int bytes, java.util.Set<String> exclude) {
         StringBuilder sb = new StringBuilder(bytes + 1024);
-        while (sb.length() < bytes) sb.append(document(rng)).append("\n\n");
+        while (sb.length() < bytes) {
+            String d = document(rng);
+            if (!exclude.contains(d)) sb.append(d).append("\n\n");
+        }
         return sb.toString();
     }
 
