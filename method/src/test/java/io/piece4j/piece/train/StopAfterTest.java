@@ -44,24 +44,24 @@ class StopAfterTest {
         Path dir = Files.createTempDirectory("stop-after");
 
         LlamaModel whole = model(1);
-        Trainer.Result all = new Trainer(whole, null, settings, data, "lm", dir.resolve("whole.ckpt")).run(false);
+        Trainer.Result all = new Trainer(whole, (io.piece4j.piece.Mask) null, settings, data, "lm", dir.resolve("whole.ckpt")).run(false);
         assertEquals(steps, all.steps());
 
         LlamaModel part = model(1);
         Path ckpt = dir.resolve("part.ckpt");
-        Trainer.Result first = new Trainer(part, null, settings, data, "lm", ckpt).stopAfter(2).run(false);
+        Trainer.Result first = new Trainer(part, (io.piece4j.piece.Mask) null, settings, data, "lm", ckpt).stopAfter(2).run(false);
         assertEquals(2, first.steps(), "optimizer steps before the stop");
         assertEquals(all.losses().subList(0, 2), first.losses(), "the first steps' losses, bit for bit (cosine over all 6 steps, not 2)");
         assertTrue(Files.exists(ckpt), "stopping writes a checkpoint");
 
         LlamaModel resumed = model(2); // other weights: only the checkpoint can give the expected result
-        Trainer.Result rest = new Trainer(resumed, null, settings, data, "lm", ckpt).run(true);
+        Trainer.Result rest = new Trainer(resumed, (io.piece4j.piece.Mask) null, settings, data, "lm", ckpt).run(true);
         assertTrue(rest.resumed());
         assertEquals(steps, rest.steps());
         assertEquals(all.losses(), rest.losses(), "losses of the stopped-and-resumed run");
         assertArrayEquals(whole.parameters().toArray(), resumed.parameters().toArray(), "weights after the whole run");
 
-        List<Double> again = new Trainer(model(2), null, settings, data, "lm", ckpt).stopAfter(6).run(true).losses();
+        List<Double> again = new Trainer(model(2), (io.piece4j.piece.Mask) null, settings, data, "lm", ckpt).stopAfter(6).run(true).losses();
         assertEquals(all.losses(), again, "resuming at the stop trains no further step");
     }
 }
