@@ -43,19 +43,21 @@ final class ModelShape {
                 kv.put(p.substring(0, eq).trim().toLowerCase(Locale.ROOT), p.substring(eq + 1).trim());
             }
         }
-        int dim = intOf(kv, "dim", null), layers = intOf(kv, "layers", null), heads = intOf(kv, "heads", null);
-        int kvHeads = intOf(kv, "kv_heads", heads);
-        int headDim = intOf(kv, "head_dim", heads > 0 ? dim / heads : 0);
-        int hidden = intOf(kv, "hidden", null), seq = intOf(kv, "seq", null);
-        int vocab = intOf(kv, "vocab", vocabSize);
-        boolean tied = Boolean.parseBoolean(kv.getOrDefault("tied", "false"));
-        float theta = floatOf(kv, "rope_theta", 10000f), eps = floatOf(kv, "norm_eps", 1e-5f);
         for (String k : kv.keySet()) {
             if (!java.util.Set.of("dim", "layers", "heads", "kv_heads", "head_dim", "hidden", "seq", "vocab", "tied", "rope_theta", "norm_eps").contains(k)) {
                 throw new IllegalArgumentException("--config: unknown key '" + k + "'; expected dim, layers, heads, kv_heads, head_dim, hidden, seq,"
                         + " vocab, tied, rope_theta, norm_eps");
             }
         }
+        int dim = intOf(kv, "dim", null), layers = intOf(kv, "layers", null), heads = intOf(kv, "heads", null);
+        int kvHeads = intOf(kv, "kv_heads", heads);
+        int headDim = intOf(kv, "head_dim", heads > 0 ? dim / heads : 0);
+        int hidden = intOf(kv, "hidden", null), seq = intOf(kv, "seq", null);
+        int vocab = intOf(kv, "vocab", vocabSize);
+        String tiedText = kv.getOrDefault("tied", "false");
+        if (!tiedText.equals("true") && !tiedText.equals("false")) throw new IllegalArgumentException("--config: tied = '" + tiedText + "': expected true or false");
+        boolean tied = tiedText.equals("true");
+        float theta = floatOf(kv, "rope_theta", 10000f), eps = floatOf(kv, "norm_eps", 1e-5f);
         if (vocab != vocabSize) {
             throw new IllegalArgumentException("--config: vocab = " + vocab + " but the tokenizer has " + vocabSize + " ids");
         }

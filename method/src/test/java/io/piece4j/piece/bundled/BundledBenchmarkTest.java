@@ -1,8 +1,6 @@
 package io.piece4j.piece.bundled;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
+import io.piece4j.nn.json.JsonReader;
 import io.piece4j.piece.continual.metrics.TaskMetric;
 import io.piece4j.piece.data.BadRecordPolicy;
 import io.piece4j.piece.data.TaskReader;
@@ -10,15 +8,12 @@ import io.piece4j.piece.data.TaskRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +32,7 @@ class BundledBenchmarkTest {
     private static Path defaults;
 
     @BeforeAll
-    static void generateDefaults() throws IOException {
+    static void generateDefaults() throws Exception {
         defaults = Files.createTempDirectory("bundled-default");
         BundledBenchmark.generate(BundledBenchmark.DEFAULT_SEED, defaults);
     }
@@ -88,7 +83,7 @@ class BundledBenchmarkTest {
     @Test
     void theSuiteNamesEveryTasksFilesAndMetricsTheRunnerKnows() throws Exception {
         @SuppressWarnings("unchecked")
-        Map<String, Object> suite = (Map<String, Object>) readJson(Files.readString(defaults.resolve("suite.json")));
+        Map<String, Object> suite = (Map<String, Object>) JsonReader.parse(Files.readString(defaults.resolve("suite.json")));
         assertEquals("piece4j-bundled", suite.get("name"));
         assertEquals(2026L, suite.get("seed"));
         assertEquals("byte", suite.get("tokenizer"));
@@ -155,37 +150,12 @@ class BundledBenchmarkTest {
         assertTrue(stories > 20, "the held-out text has stories, not only short lines: " + stories);
     }
 
-    /** A small JSON reader for the test: objects as ordered maps, arrays as lists, integers as Long. */
-    private static Object readJson(String text) throws IOException {
-        try (JsonParser p = new JsonFactory().createParser(text)) {
-            p.nextToken();
-            return value(p);
-        }
-    }
-
-    private static Object value(JsonParser p) throws IOException {
-        JsonToken t = p.currentToken();
-        switch (t) {
-            case START_OBJECT -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String name = p.currentName();
-                    p.nextToken();
-                    m.put(name, value(p));
-                }
-                return m;
-            }
-            case START_ARRAY -> {
-                List<Object> l = new ArrayList<>();
-                while (p.nextToken() != JsonToken.END_ARRAY) l.add(value(p));
-                return l;
-            }
-            case VALUE_NUMBER_INT -> { return p.getLongValue(); }
-            case VALUE_NUMBER_FLOAT -> { return p.getDoubleValue(); }
-            case VALUE_STRING -> { return p.getText(); }
-            case VALUE_TRUE, VALUE_FALSE -> { return p.getBooleanValue(); }
-            default -> { return null; }
-        }
+    @Test
+    @SuppressWarnings("unchecked")
+    void theDefaultCorpusIsTheOneTheCommittedBaseWasPretrainedOn() throws Exception {
+        Map<String, Object> record = (Map<String, Object>) JsonReader.parse(BundledBase.record());
+        String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(defaults.resolve("corpus/train.txt"))));
+        assertEquals(record.get("corpus_sha256"), digest, "corpus/train.txt of seed 2026 must stay the bytes the committed base learned");
     }
 
     @Test
