@@ -150,7 +150,7 @@ final class PretrainCommand implements Callable<Integer> {
             // a GGUF output embeds the tokenizer file's vocabulary, so llama.cpp can load it (the byte tokenizer has no GGUF form)
             ModelFiles.save(m, out, format, ModelFiles.SaveOptions.of(type)
                     .withTokenizer(tokenizer.equals("byte") || format != ModelFiles.Format.GGUF ? null : GgufTokenizers.read(Path.of(tokenizer))));
-            new RunRecord().put("command", "pretrain").put("command_line", "piece pretrain " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
+            new RunRecord().put("command", "pretrain").put("command_line", "piece " + String.join(" ", spec.root().commandLine().getParseResult().originalArgs()))
                     .put("seed", seed).put("config", configMap(c)).put("parameters", c.parameterCount())
                     .put("start", start.model != null ? start.model.toString() : "random, std " + initStd)
                     .put("corpus", corpus.toString()).put("corpus_sha256", sha256(corpusBytes)).put("corpus_tokens", data.tokenCount())

@@ -75,7 +75,7 @@ class PretrainCommandTest {
         assertEquals(8, losses.size(), "one loss per optimizer step");
         double first = (Double) losses.get(0), last = (Double) losses.get(7);
         assertTrue(first > 5.0 && first < 6.0, "a random start scores about ln(259) = 5.56 nats, got " + first);
-        assertTrue(last < first - 1.0, "the loss falls on a small repetitive language: " + first + " -> " + last);
+        assertTrue(last < first - 0.5, "the loss falls on a small repetitive language: " + first + " -> " + last);
         double nll = (Double) rec.get("heldout_nll");
         assertTrue(nll < first, "held-out NLL " + nll + " is below the random start's " + first);
         assertTrue(((String) rec.get("command_line")).startsWith("piece pretrain --config tiny --corpus "), (String) rec.get("command_line"));
