@@ -49,9 +49,12 @@ public final class ScalingCommand implements Callable<Integer>, CliExtension {
     @Option(names = "--batch", defaultValue = "8", description = "examples per micro-batch") int batch;
     @Option(names = "--seq", defaultValue = "256", description = "tokens per example") int seq;
     @Option(names = "--ratio", defaultValue = "0.001", description = "mask ratio") double ratio;
-    @Option(names = "--steps", defaultValue = "3", description = "timed optimizer steps (after one untimed)") int steps;
+    @Option(names = "--steps", defaultValue = "3", description = "timed optimizer steps (after one untimed); 0 skips the step timing") int steps;
     @Option(names = "--reps", defaultValue = "15", description = "repetitions of each latency measurement (median)") int reps;
     @Option(names = "--global-batch", defaultValue = "64", description = "micro-batches per optimizer step in the predictions") int globalBatch;
+    @Option(names = "--micro-batch-seconds", paramLabel = "S",
+            description = "predict with this compute time per stories15M micro-batch instead of the one measured here (e.g. from an idle machine)")
+    Double microBatchSeconds;
     @Option(names = "--backend", description = "backend (default: best available)") String backend;
     @Option(names = "--json", description = "write the figures as JSON to this file") Path json;
 
@@ -60,6 +63,9 @@ public final class ScalingCommand implements Callable<Integer>, CliExtension {
 
     @Override
     public Integer call() throws Exception {
+        if (steps < 0) throw new IllegalArgumentException("--steps: expected 0 or more, got " + steps);
+        if (microBatchSeconds != null && !(microBatchSeconds > 0))
+            throw new IllegalArgumentException("--micro-batch-seconds: expected a positive number of seconds, got " + microBatchSeconds);
         Map<String, Object> out = new LinkedHashMap<>();
         SparkOptions options = new SparkOptions(master, null, shards, conf);
         try (JavaSparkContext sc = SparkConnection.open(options, "piece4j spark-scaling"); Backend be = Backends.create(backend, 1)) {
@@ -115,40 +121,44 @@ public final class ScalingCommand implements Callable<Integer>, CliExtension {
             System.out.printf("masked micro-batch (%d x %d tokens, k = %,d) on %s with %d thread(s): %.3f s%n", batch, seq, mask.size(), be.name(), threads, c);
 
             // real steps: G = shards micro-batches per step, over shards executors, against the local Trainer
-            TrainSettings ts = new TrainSettings(1, 1e-4f, "constant", 0, batch, shards, 1.0, 0.9f, 0.95f, 1e-8f, 0f, 1, 0, false);
-            ModelShipment ship = ModelShipment.of(sc, dir.resolve("stories15M-shape.bin"), be.name(), threads, null);
-            List<Double> sparkTimes = new ArrayList<>();
-            long[] last = {System.nanoTime()};
-            LlamaModel driver = ModelFiles.load(dir.resolve("stories15M-shape.bin"), be);
-            DataParallelTrainer.Result r = new DataParallelTrainer(sc, ship, mask, ts, e -> micro, shards)
-                    .onProgress((step, total, loss, lr, tok, secs) -> { long now = System.nanoTime(); sparkTimes.add((now - last[0]) / 1e9); last[0] = now; })
-                    .run(driver);
-            List<Double> localTimes = new ArrayList<>();
-            LlamaModel again = ModelFiles.load(dir.resolve("stories15M-shape.bin"), local);
-            long[] lastLocal = {System.nanoTime()};
-            new Trainer(again, mask, ts, e -> micro, "scaling", null)
-                    .onProgress((step, total, loss, lr, tok, secs) -> { long now = System.nanoTime(); localTimes.add((now - lastLocal[0]) / 1e9); lastLocal[0] = now; })
-                    .run(false);
-            double sparkStep = medianOf(sparkTimes.subList(1, sparkTimes.size())), localStep = medianOf(localTimes.subList(1, localTimes.size()));
-            boolean same = Arrays.equals(driver.parameters().toArray(), again.parameters().toArray());
+            if (steps > 0) {
+                TrainSettings ts = new TrainSettings(1, 1e-4f, "constant", 0, batch, shards, 1.0, 0.9f, 0.95f, 1e-8f, 0f, 1, 0, false);
+                ModelShipment ship = ModelShipment.of(sc, dir.resolve("stories15M-shape.bin"), be.name(), threads, null);
+                List<Double> sparkTimes = new ArrayList<>();
+                long[] last = {System.nanoTime()};
+                LlamaModel driver = ModelFiles.load(dir.resolve("stories15M-shape.bin"), be);
+                DataParallelTrainer.Result r = new DataParallelTrainer(sc, ship, mask, ts, e -> micro, shards)
+                        .onProgress((step, total, loss, lr, tok, secs) -> { long now = System.nanoTime(); sparkTimes.add((now - last[0]) / 1e9); last[0] = now; })
+                        .run(driver);
+                List<Double> localTimes = new ArrayList<>();
+                LlamaModel again = ModelFiles.load(dir.resolve("stories15M-shape.bin"), local);
+                long[] lastLocal = {System.nanoTime()};
+                new Trainer(again, mask, ts, e -> micro, "scaling", null)
+                        .onProgress((step, total, loss, lr, tok, secs) -> { long now = System.nanoTime(); localTimes.add((now - lastLocal[0]) / 1e9); lastLocal[0] = now; })
+                        .run(false);
+                double sparkStep = medianOf(sparkTimes.subList(1, sparkTimes.size())), localStep = medianOf(localTimes.subList(1, localTimes.size()));
+                boolean same = Arrays.equals(driver.parameters().toArray(), again.parameters().toArray());
+                out.put("spark_step_seconds", sparkStep);
+                out.put("local_step_seconds", localStep);
+                out.put("spark_over_local", sparkStep / localStep);
+                out.put("same_weights_as_local", same);
+                out.put("exchange", r.exchange().summary());
+                System.out.printf("masked step of %d micro-batches: Spark over %d executors %.3f s, locally (%d thread(s)) %.3f s: ratio %.2f; weights %s%n",
+                        shards, shards, sparkStep, threads, localStep, sparkStep / localStep, same ? "bit-identical" : "DIFFER");
+                System.out.println("exchange per step: " + r.exchange().summary());
+            }
             local.close();
-            out.put("spark_step_seconds", sparkStep);
-            out.put("local_step_seconds", localStep);
-            out.put("spark_over_local", sparkStep / localStep);
-            out.put("same_weights_as_local", same);
-            out.put("exchange", r.exchange().summary());
-            System.out.printf("masked step of %d micro-batches: Spark over %d executors %.3f s, locally (%d thread(s)) %.3f s: ratio %.2f; weights %s%n",
-                    shards, shards, sparkStep, threads, localStep, sparkStep / localStep, same ? "bit-identical" : "DIFFER");
-            System.out.println("exchange per step: " + r.exchange().summary());
 
             // predictions at a fixed global batch
             double flops15 = StepCostModel.maskedMicroBatchFlops(STORIES15M, batch * seq, seq, k15);
             double flops1b = StepCostModel.maskedMicroBatchFlops(TINYLLAMA_1B, batch * seq, seq, k1b);
-            StepCostModel m15 = new StepCostModel(c, x15, fixed, perTask);
-            StepCostModel m1b = new StepCostModel(c * flops1b / flops15, x1b, fixed, perTask);
+            double cPredict = microBatchSeconds != null ? microBatchSeconds : c;
+            out.put("compute_seconds_in_predictions", cPredict);
+            StepCostModel m15 = new StepCostModel(cPredict, x15, fixed, perTask);
+            StepCostModel m1b = new StepCostModel(cPredict * flops1b / flops15, x1b, fixed, perTask);
             List<Map<String, Object>> rows = new ArrayList<>();
-            System.out.printf("%npredicted step time, %d micro-batches of %d x %d per step (c scaled by FLOPs at 1.1B: x%.0f)%n", globalBatch, batch, seq,
-                    flops1b / flops15);
+            System.out.printf("%npredicted step time, %d micro-batches of %d x %d per step; c = %.3f s per stories15M micro-batch, x%.0f at 1.1B (FLOPs)%n",
+                    globalBatch, batch, seq, cPredict, flops1b / flops15);
             System.out.println("| executors | stories15M s/step | speed-up | 1.1B s/step | speed-up | masked bytes/step (1.1B) | dense all-reduce bytes/step (1.1B) |");
             System.out.println("|---:|---:|---:|---:|---:|---:|---:|");
             long p1b = StepCostModel.parameters(TINYLLAMA_1B)[0];
