@@ -77,6 +77,8 @@ public final class Autograd {
                 Step step = tape.get(i);
                 Tensor g = step.output().grad();
                 if (g != null) step.backward().run(g);
+                // every consumer of this output came later on the tape and has run: its gradient is complete and now used
+                step.output().releaseIntermediateGrad();
             }
         } finally {
             // intermediate tensors' gradients die with the tape; leaf gradients stay

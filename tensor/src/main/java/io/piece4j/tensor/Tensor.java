@@ -44,6 +44,17 @@ public final class Tensor {
         return new Tensor(backend.allocate(Shape.numel(shape)), 0, shape);
     }
 
+    /**
+     * Zeros for an op's output: storage of the {@link ActivationArena} open on this thread for the backend (a
+     * training step), else a fresh allocation as {@link #zeros}. Only ops call it; their outputs do not outlive
+     * the step that made them.
+     */
+    public static Tensor activation(Backend backend, int... shape) {
+        ActivationArena arena = ActivationArena.current(backend);
+        if (arena == null) return zeros(backend, shape);
+        return new Tensor(arena.take(Shape.numel(shape)), 0, shape);
+    }
+
     public static Tensor full(Backend backend, float value, int... shape) {
         Tensor t = zeros(backend, shape);
         backend.fill(t.storage, 0, t.numel, value);
@@ -213,12 +224,23 @@ public final class Tensor {
 
     /** The gradient, allocated as zeros on first use. Ops accumulate into it. */
     public Tensor gradForAccumulation() {
-        if (grad == null) grad = zeros(backend, shape);
+        if (grad == null) grad = leaf ? zeros(backend, shape) : activation(backend, shape);
         return grad;
     }
 
     void dropIntermediateGrad() {
         if (!leaf) grad = null;
+    }
+
+    /**
+     * Drops the gradient of an intermediate tensor once the backward step that reads it has run, handing its
+     * storage back to the open activation arena (if it came from there) for the rest of the backward pass.
+     */
+    void releaseIntermediateGrad() {
+        if (leaf || grad == null) return;
+        ActivationArena arena = ActivationArena.current(backend);
+        if (arena != null) arena.release(grad.storage);
+        grad = null;
     }
 
     /**

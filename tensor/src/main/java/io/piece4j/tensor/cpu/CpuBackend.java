@@ -258,4 +258,16 @@ public class CpuBackend implements Backend {
     public void sampledMatmul(Tensor dY, Tensor x, int[] localIdx, Tensor dW, int tokens, int outDim, int inDim) {
         CpuKernels.sampledMatmul(buf(dY), off(dY), buf(x), off(x), localIdx, buf(dW), off(dW), tokens, outDim, inDim);
     }
+
+    @Override
+    public void sampledMatmulCompact(Tensor dY, Tensor x, int[] localIdx, Tensor dValues, int tokens, int outDim, int inDim) {
+        CpuKernels.sampledMatmulCompact(buf(dY), off(dY), buf(x), off(x), localIdx, buf(dValues), off(dValues), tokens, outDim, inDim);
+    }
+
+    @Override
+    public void maskedAdamwCompact(Tensor param, int[] idx, Tensor gradValues, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                   float eps, float weightDecay, float bias1, float bias2, float gradScale) {
+        CpuKernels.maskedAdamwCompact(buf(param), off(param), idx, buf(gradValues), off(gradValues), buf(m), off(m), buf(v), off(v),
+                lr, beta1, beta2, eps, weightDecay, bias1, bias2, gradScale);
+    }
 }

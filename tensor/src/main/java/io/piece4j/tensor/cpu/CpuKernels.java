@@ -409,8 +409,22 @@ public final class CpuKernels {
     /** AdamW at coordinates idx[j] only, moments m[j], v[j]; the gradient is scaled by gradScale first. */
     public static void maskedAdamw(Buf p, int po, Buf g, int go, int[] idx, Buf m, int mo, Buf v, int vo, double lr, double beta1,
                                    double beta2, double eps, double weightDecay, double bias1, double bias2, double gradScale) {
+        maskedAdamw(p, po, g, go, false, idx, m, mo, v, vo, lr, beta1, beta2, eps, weightDecay, bias1, bias2, gradScale);
+    }
+
+    /** maskedAdamw whose gradient is compact: coordinate idx[j] reads g[go + j]. */
+    public static void maskedAdamwCompact(Buf p, int po, int[] idx, Buf g, int go, Buf m, int mo, Buf v, int vo, double lr,
+                                          double beta1, double beta2, double eps, double weightDecay, double bias1, double bias2,
+                                          double gradScale) {
+        maskedAdamw(p, po, g, go, true, idx, m, mo, v, vo, lr, beta1, beta2, eps, weightDecay, bias1, bias2, gradScale);
+    }
+
+    private static void maskedAdamw(Buf p, int po, Buf g, int go, boolean compact, int[] idx, Buf m, int mo, Buf v, int vo,
+                                    double lr, double beta1, double beta2, double eps, double weightDecay, double bias1,
+                                    double bias2, double gradScale) {
         for (int j = 0; j < idx.length; j++) {
-            double gi = gradScale == 1.0 ? g.get(go + idx[j]) : (float) (g.get(go + idx[j]) * gradScale);
+            int gi0 = go + (compact ? j : idx[j]);
+            double gi = gradScale == 1.0 ? g.get(gi0) : (float) (g.get(gi0) * gradScale);
             adamwAt(p, po + idx[j], gi, m, mo + j, v, vo + j, lr, beta1, beta2, eps, weightDecay, bias1, bias2);
         }
     }
@@ -437,6 +451,17 @@ public final class CpuKernels {
      * sequential dot product instead of two strided walks over the whole batch.
      */
     public static void sampledMatmul(Buf dY, int yo, Buf x, int xo, int[] localIdx, Buf dW, int wo, int tokens, int outDim, int inDim) {
+        sampledMatmul(dY, yo, x, xo, localIdx, dW, wo, false, tokens, outDim, inDim);
+    }
+
+    /** sampledMatmul into a compact buffer: the sum for localIdx[j] goes to dValues[vo + j]. */
+    public static void sampledMatmulCompact(Buf dY, int yo, Buf x, int xo, int[] localIdx, Buf dValues, int vo, int tokens,
+                                            int outDim, int inDim) {
+        sampledMatmul(dY, yo, x, xo, localIdx, dValues, vo, true, tokens, outDim, inDim);
+    }
+
+    private static void sampledMatmul(Buf dY, int yo, Buf x, int xo, int[] localIdx, Buf dW, int wo, boolean compact, int tokens,
+                                      int outDim, int inDim) {
         int[] rowSlot = new int[outDim], colSlot = new int[inDim];
         java.util.Arrays.fill(rowSlot, -1);
         java.util.Arrays.fill(colSlot, -1);
@@ -450,11 +475,12 @@ public final class CpuKernels {
             for (int r = 0; r < outDim; r++) if (rowSlot[r] >= 0) dyT[rowSlot[r] * tokens + t] = dY.get(yo + t * outDim + r);
             for (int c = 0; c < inDim; c++) if (colSlot[c] >= 0) xT[colSlot[c] * tokens + t] = x.get(xo + t * inDim + c);
         }
-        for (int e : localIdx) {
+        for (int j = 0; j < localIdx.length; j++) {
+            int e = localIdx[j];
             int a = rowSlot[e / inDim] * tokens, b = colSlot[e % inDim] * tokens;
             double s = 0;
             for (int t = 0; t < tokens; t++) s += dyT[a + t] * xT[b + t];
-            dW.add(wo + e, s);
+            dW.add(wo + (compact ? j : e), s);
         }
     }
 }

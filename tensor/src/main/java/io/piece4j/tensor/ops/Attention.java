@@ -22,9 +22,9 @@ public final class Attention {
                     + ", v " + Shape.str(v.shape()) + " (heads must be a multiple of kv heads)");
         }
         Backend be = q.backend();
-        Tensor out = Tensor.zeros(be, q.shape());
+        Tensor out = Tensor.activation(be, q.shape());
         boolean training = Autograd.isRecording() && (q.requiresGrad() || k.requiresGrad() || v.requiresGrad());
-        Tensor probs = training ? Tensor.zeros(be, batch, heads, seq, seq) : null;
+        Tensor probs = training ? Tensor.activation(be, batch, heads, seq, seq) : null;
         be.attention(q, k, v, out, probs, batch, seq, seq, seq, heads, kvHeads, hd);
         return Autograd.record(out, g -> be.attentionBackward(q, k, v, probs, g,
                 q.requiresGrad() ? q.gradForAccumulation() : null,

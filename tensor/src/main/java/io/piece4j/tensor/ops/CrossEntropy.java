@@ -25,10 +25,10 @@ public final class CrossEntropy {
         }
         int[] t = targets.clone();
         Backend be = logits.backend();
-        Tensor probs = Tensor.zeros(be, rows, vocab); // (rows, vocab)
+        Tensor probs = Tensor.activation(be, rows, vocab); // (rows, vocab)
         double sum = be.crossEntropy(logits, t, probs, rows, vocab);
         int n = count;
-        Tensor loss = Tensor.zeros(be, 1);
+        Tensor loss = Tensor.activation(be, 1);
         loss.copyFromDouble(new double[] {n == 0 ? 0.0 : sum / n});
         return Autograd.record(loss, g -> {
             if (n == 0) return;

@@ -16,7 +16,7 @@ public final class Elementwise {
     /** y = f(x); backward dx += dy * f'(x), computed by the backend from x and y. */
     public static Tensor unary(UnaryOp op, Tensor x) {
         Backend be = x.backend();
-        Tensor y = Tensor.zeros(be, x.shape());
+        Tensor y = Tensor.activation(be, x.shape());
         be.unary(op, x, y);
         return Autograd.record(y, dy -> be.unaryBackward(op, x, y, dy, x.gradForAccumulation()), x);
     }
@@ -41,7 +41,7 @@ public final class Elementwise {
                     + " (b must match a, a's last axis, or be a scalar)");
         }
         Backend be = a.backend();
-        Tensor out = Tensor.zeros(be, a.shape());
+        Tensor out = Tensor.activation(be, a.shape());
         be.binary(op, a, b, out);
         return Autograd.record(out, g -> be.binaryBackward(op, a, b, g,
                 a.requiresGrad() ? a.gradForAccumulation() : null,

@@ -18,7 +18,7 @@ public final class Embedding {
         }
         int[] idsCopy = ids.clone(); // the backward must see the ids of the forward
         Backend be = table.backend();
-        Tensor out = Tensor.zeros(be, ids.length, dim);
+        Tensor out = Tensor.activation(be, ids.length, dim);
         be.embedding(table, idsCopy, out, dim);
         return Autograd.record(out, g -> be.embeddingBackward(g, idsCopy, table.gradForAccumulation(), dim), table);
     }

@@ -33,7 +33,7 @@ public final class MatMul {
         }
         long strideB = sharedB ? 0 : (long) k * n;
         Backend be = a.backend();
-        Tensor c = batched ? Tensor.zeros(be, batch, m, n) : Tensor.zeros(be, m, n);
+        Tensor c = batched ? Tensor.activation(be, batch, m, n) : Tensor.activation(be, m, n);
         be.matmul(a, transA, b, transB, c, batch, m, n, k, strideB, false);
         return Autograd.record(c, dc -> {
             if (a.requiresGrad()) {

@@ -19,7 +19,7 @@ public final class Reduce {
         int outer = Shape.outer(shape, ax), n = shape[ax], inner = Shape.inner(shape, ax);
         int[] outShape = shape.length == 1 ? new int[] {1} : Shape.without(shape, ax);
         Backend be = x.backend();
-        Tensor out = Tensor.zeros(be, outShape);
+        Tensor out = Tensor.activation(be, outShape);
         be.sumAxis(x, out, outer, n, inner, alpha, false);
         return Autograd.record(out, g -> be.broadcastAxis(g, x.gradForAccumulation(), outer, n, inner, alpha), x);
     }

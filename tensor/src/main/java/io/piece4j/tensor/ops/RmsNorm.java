@@ -20,8 +20,8 @@ public final class RmsNorm {
         }
         int rows = (int) (x.numel() / cols);
         Backend be = x.backend();
-        Tensor y = Tensor.zeros(be, x.shape());
-        Tensor rstd = Tensor.zeros(be, rows); // (rows)
+        Tensor y = Tensor.activation(be, x.shape());
+        Tensor rstd = Tensor.activation(be, rows); // (rows)
         be.rmsnorm(x, weight, y, rstd, rows, cols, eps);
         return Autograd.record(y, dy -> be.rmsnormBackward(x, weight, rstd, dy,
                 x.requiresGrad() ? x.gradForAccumulation() : null,

@@ -23,7 +23,7 @@ public final class Rope {
             throw new IllegalArgumentException("positions " + posOffset + ".." + (posOffset + seq - 1) + " exceed the rope table of " + table.maxSeq());
         }
         Backend be = x.backend();
-        Tensor y = Tensor.zeros(be, x.shape());
+        Tensor y = Tensor.activation(be, x.shape());
         be.rope(x, y, table.cos(), table.sin(), batch, seq, heads, hd, posOffset, layout, false, false);
         return Autograd.record(y, dy -> be.rope(dy, x.gradForAccumulation(), table.cos(), table.sin(), batch, seq, heads, hd,
                 posOffset, layout, true, true), x);

@@ -12,7 +12,7 @@ public final class Softmax {
     public static Tensor softmax(Tensor x) {
         int cols = x.dim(-1), rows = (int) (x.numel() / cols);
         Backend be = x.backend();
-        Tensor y = Tensor.zeros(be, x.shape());
+        Tensor y = Tensor.activation(be, x.shape());
         be.softmax(x, y, rows, cols);
         return Autograd.record(y, dy -> be.softmaxBackward(y, dy, x.gradForAccumulation(), rows, cols), x);
     }

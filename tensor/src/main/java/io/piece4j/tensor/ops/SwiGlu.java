@@ -12,7 +12,7 @@ public final class SwiGlu {
     public static Tensor swiglu(Tensor gate, Tensor up) {
         gate.checkSameSize(up);
         Backend be = gate.backend();
-        Tensor out = Tensor.zeros(be, gate.shape());
+        Tensor out = Tensor.activation(be, gate.shape());
         be.swiglu(gate, up, out);
         return Autograd.record(out, g -> be.swigluBackward(gate, up, g,
                 gate.requiresGrad() ? gate.gradForAccumulation() : null,

@@ -179,4 +179,30 @@ public interface Backend extends AutoCloseable {
      * x (tokens, inDim) and dW (outDim, inDim).
      */
     void sampledMatmul(Tensor dY, Tensor x, int[] localIdx, Tensor dW, int tokens, int outDim, int inDim);
+
+    // ---------------------------------------------------------------- PIECE with compact gradients (no P-sized buffer)
+
+    /**
+     * {@link #sampledMatmul} into a compact buffer: dValues[j] += sum_t dY[t][e / inDim] * x[t][e % inDim] with
+     * e = localIdx[j], for j < localIdx.length (dValues is that long). The same sums, stored at j instead of e, so
+     * training under a mask needs no (outDim, inDim) gradient, nor any buffer the size of the model.
+     *
+     * <p>The default computes on the host through {@link #read} and {@link #write}, in double: correct on any
+     * backend, and overridden by those that compute where their storage lives.
+     */
+    default void sampledMatmulCompact(Tensor dY, Tensor x, int[] localIdx, Tensor dValues, int tokens, int outDim, int inDim) {
+        CompactGradientKernels.sampledMatmulOnHost(this, dY, x, localIdx, dValues, tokens, outDim, inDim);
+    }
+
+    /**
+     * {@link #maskedAdamw} with a compact gradient: coordinate idx[j] of param is updated with gradValues[j] (times
+     * gradScale) and moments m[j], v[j]; the arithmetic per coordinate is that of maskedAdamw, bit for bit.
+     *
+     * <p>The default runs on the host through {@link #read} and {@link #write}, a stretch of param at a time.
+     */
+    default void maskedAdamwCompact(Tensor param, int[] idx, Tensor gradValues, Tensor m, Tensor v, float lr, float beta1,
+                                    float beta2, float eps, float weightDecay, float bias1, float bias2, float gradScale) {
+        CompactGradientKernels.maskedAdamwOnHost(this, param, idx, gradValues, m, v, lr, beta1, beta2, eps, weightDecay, bias1,
+                bias2, gradScale);
+    }
 }

@@ -1,0 +1,142 @@
+package io.piece4j.tensor;
+
+import io.piece4j.tensor.cpu.RefBackend;
+import io.piece4j.tensor.ops.CrossEntropy;
+import io.piece4j.tensor.ops.Elementwise;
+import io.piece4j.tensor.ops.MatMul;
+import io.piece4j.tensor.ops.RmsNorm;
+import io.piece4j.tensor.ops.SwiGlu;
+import io.piece4j.tensor.spi.Backend;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The activation arena: reuse across steps, early reuse of intermediate gradients, and what it never touches. */
+class ActivationArenaTest {
+    private final Backend be = new RefBackend();
+
+    /** A small MLP block with a loss: x (6, 8) -> rmsnorm -> two linears -> swiglu -> linear -> cross-entropy. */
+    private record Net(Tensor x, Tensor norm, Tensor wGate, Tensor wUp, Tensor wOut, int[] targets) {
+        static Net random(Backend be) {
+            Rng rng = new Rng(3);
+            return new Net(Tensor.randn(be, rng, 1f, 6, 8).requireGrad(), Tensor.uniform(be, rng, 0.5f, 1.5f, 8).requireGrad(),
+                    Tensor.randn(be, rng, 0.3f, 12, 8).requireGrad(), Tensor.randn(be, rng, 0.3f, 12, 8).requireGrad(),
+                    Tensor.randn(be, rng, 0.3f, 5, 12).requireGrad(), new int[] {0, 4, -1, 2, 3, 1});
+        }
+
+        Tensor loss() {
+            Tensor n = RmsNorm.rmsnorm(x, norm, 1e-5f);
+            Tensor h = SwiGlu.swiglu(MatMul.linear(n, wGate), MatMul.linear(n, wUp));
+            return CrossEntropy.mean(MatMul.linear(h, wOut), targets);
+        }
+
+        Tensor[] leaves() { return new Tensor[] {x, norm, wGate, wUp, wOut}; }
+
+        /** loss, then every leaf's gradient, after one forward and backward from zero gradients. */
+        float[][] step() {
+            for (Tensor t : leaves()) t.setGrad(null);
+            Tensor loss = loss();
+            float value = loss.item();
+            loss.backward();
+            float[][] out = new float[1 + leaves().length][];
+            out[0] = new float[] {value};
+            for (int i = 0; i < leaves().length; i++) out[i + 1] = leaves()[i].grad().toArray();
+            return out;
+        }
+    }
+
+    private static void assertSameBits(float[][] want, float[][] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            for (int j = 0; j < want[i].length; j++) {
+                int a = Float.floatToRawIntBits(want[i][j]), b = Float.floatToRawIntBits(got[i][j]);
+                int ti = i, tj = j;
+                assertEquals(a, b, () -> what + ": tensor #" + ti + " element " + tj + " is " + got[ti][tj] + ", without the arena " + want[ti][tj]);
+            }
+        }
+    }
+
+    @Test
+    void stepsAfterTheFirstAllocateNothingAndGiveTheSameBitsAsWithoutTheArena() {
+        Net net = Net.random(be);
+        float[][] plain = net.step();
+        ActivationArena arena = new ActivationArena(be);
+        long afterFirst = -1;
+        for (int s = 0; s < 4; s++) {
+            float[][] got;
+            try (var step = arena.step()) {
+                got = net.step();
+            }
+            assertSameBits(plain, got, "step " + (s + 1) + " in the arena");
+            if (s == 0) afterFirst = arena.allocations();
+            else assertEquals(afterFirst, arena.allocations(), "storages allocated by the arena after step " + (s + 1));
+        }
+        assertTrue(afterFirst > 5, "the first step should have taken its outputs from the arena, allocated " + afterFirst);
+    }
+
+    @Test
+    void intermediateGradientsAreReusedWithinTheBackwardPass() {
+        int n = 1000, depth = 10;
+        Tensor x = Tensor.randn(be, new Rng(1), 1f, n).requireGrad();
+        ActivationArena arena = new ActivationArena(be);
+        try (var step = arena.step()) {
+            Tensor y = x;
+            for (int i = 0; i < depth; i++) y = Elementwise.silu(y);
+            io.piece4j.tensor.ops.Reduce.sumAll(y).backward();
+        }
+        // forward: depth outputs of n and the sum; backward: each output's gradient is dropped once its step ran, so
+        // two gradients of n are alive at a time, not depth
+        long forward = (long) depth * n * Float.BYTES, bound = forward + 3L * n * Float.BYTES + 64;
+        assertTrue(arena.peakBytesHeld() <= bound, "arena peak " + arena.peakBytesHeld() + " bytes, expected at most "
+                + bound + " (forward " + forward + " + three gradients)");
+        assertTrue(x.grad() != null && Float.isFinite(x.grad().toArray()[0]), "the leaf keeps its gradient after the step");
+    }
+
+    @Test
+    void leafGradientsAndTensorsMadeWithZerosAreNotArenaStorage() {
+        Net net = Net.random(be);
+        ActivationArena arena = new ActivationArena(be);
+        Tensor kept;
+        float[] gradBefore;
+        try (var step = arena.step()) {
+            net.step();
+            kept = Tensor.zeros(be, 4);
+            kept.fill(2f);
+            gradBefore = net.wOut().grad().toArray();
+        }
+        try (var step = arena.step()) {
+            net.loss(); // a second step reuses every buffer of the first
+        }
+        float[] gradAfter = net.wOut().grad().toArray();
+        for (int i = 0; i < gradBefore.length; i++) assertEquals(gradBefore[i], gradAfter[i], "leaf gradient element " + i);
+        assertEquals(2f, kept.toArray()[3], "a tensor made with zeros inside a step");
+    }
+
+    @Test
+    void anOpOutputReadAfterItsStepShowsNaN() {
+        assumeTrue(ActivationArena.POISON, "runs with -Dpiece.arena.poison=true (the build's tests set it)");
+        Net net = Net.random(be);
+        ActivationArena arena = new ActivationArena(be);
+        Tensor loss;
+        try (var step = arena.step()) {
+            loss = net.loss();
+            assertTrue(Float.isFinite(loss.item()), "inside the step the loss is a number");
+        }
+        assertTrue(Float.isNaN(loss.item()), "the loss read after its step should be NaN, is " + loss.item());
+    }
+
+    @Test
+    void stepsDoNotNest() {
+        ActivationArena a = new ActivationArena(be), b = new ActivationArena(be);
+        try (var step = a.step()) {
+            assertThrows(IllegalStateException.class, a::step);
+            assertThrows(IllegalStateException.class, b::step);
+        }
+        try (var step = b.step()) {
+            assertTrue(ActivationArena.current(be) == b, "b is open after a closed");
+        }
+        assertTrue(ActivationArena.current(be) == null, "no arena open after the scopes closed");
+    }
+}
