@@ -2,6 +2,7 @@ package io.piece4j.piece;
 
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.model.ParameterLayout;
+import io.piece4j.tensor.ActivationArena;
 import io.piece4j.tensor.Tensor;
 
 /**
@@ -21,9 +22,12 @@ public final class ImportanceEstimation {
         // embeddings are never selected, so their G and H stay 0 and their scatter-add is skipped
         model.freezeEmbeddings();
         ImportanceAccumulator acc = new ImportanceAccumulator(model.backend(), model.layout().size());
+        ActivationArena arena = new ActivationArena(model.backend()); // every batch reuses the first one's activations
         for (TokenBatch b : batches) {
             grads.zero();
-            model.loss(b.tokens(), b.targets(), b.batch(), b.seq()).backward();
+            try (var step = arena.step()) {
+                model.loss(b.tokens(), b.targets(), b.batch(), b.seq()).backward();
+            }
             acc.add(grads);
         }
         if (acc.batches() == 0) throw new IllegalArgumentException("the importance pass got no batch (empty task data?)");

@@ -1,5 +1,6 @@
 package io.piece4j.piece;
 
+import io.piece4j.nn.model.CompactGradients;
 import io.piece4j.tensor.Tensor;
 
 /**
@@ -15,7 +16,9 @@ public final class MaskedAdamW {
         public static Settings piece() { return new Settings(0.9f, 0.95f, 1e-8f, 0f, 1.0); }
     }
 
-    private final Tensor params, grads; // (P) each
+    private final Tensor params;        // (P)
+    private final Tensor grads;         // (P), or (k) when compact: the gradient of idx[j] at j
+    private final boolean compact;
     private final int[] idx;            // (k) ascending flat indices
     private final Tensor m, v;          // (k) each
     private final Settings settings;
@@ -29,6 +32,28 @@ public final class MaskedAdamW {
         }
         this.params = params;
         this.grads = grads;
+        this.compact = false;
+        this.idx = mask.indices();
+        this.settings = settings;
+        this.m = Tensor.zeros(params.backend(), Math.max(1, idx.length));
+        this.v = Tensor.zeros(params.backend(), Math.max(1, idx.length));
+    }
+
+    /**
+     * The optimizer of a model trained with compact gradients ({@code LlamaModel.trainCompact}): the gradient of
+     * mask index j is grads.values()[j], and no buffer the size of the model exists. Per coordinate the same
+     * arithmetic, and the same clipping norm (summed in the same order), as with a flat gradient buffer.
+     */
+    public MaskedAdamW(Tensor params, CompactGradients grads, Mask mask, Settings settings) {
+        if (mask.parameterCount() != params.numel()) {
+            throw new IllegalArgumentException("mask is for " + mask.parameterCount() + " parameters, model has " + params.numel());
+        }
+        if (!java.util.Arrays.equals(grads.indices(), mask.indices())) {
+            throw new IllegalArgumentException("the compact gradients are for other indices than the mask's");
+        }
+        this.params = params;
+        this.grads = grads.values();
+        this.compact = true;
         this.idx = mask.indices();
         this.settings = settings;
         this.m = Tensor.zeros(params.backend(), Math.max(1, idx.length));
@@ -40,7 +65,8 @@ public final class MaskedAdamW {
      * gradient norm throws before anything is updated, so the parameters stay as the last good step left them.
      */
     public double step(float lr) {
-        double norm = Math.sqrt(params.backend().sumOfSquaresAt(grads, idx));
+        double norm = Math.sqrt(compact ? params.backend().sumOfSquares(grads.rowsNoGrad(0, idx.length))
+                : params.backend().sumOfSquaresAt(grads, idx));
         if (!Double.isFinite(norm)) {
             throw new NonFiniteException("gradient norm is " + norm + " at optimizer step " + (step + 1) + "; parameters left unchanged");
         }
@@ -52,8 +78,13 @@ public final class MaskedAdamW {
         step++;
         float bias1 = (float) (1 - Math.pow(settings.beta1(), step));
         float bias2 = (float) (1 - Math.pow(settings.beta2(), step));
-        params.backend().maskedAdamw(params, grads, idx, m, v, lr, settings.beta1(), settings.beta2(), settings.eps(),
-                settings.weightDecay(), bias1, bias2, scale);
+        if (compact) {
+            params.backend().maskedAdamwCompact(params, idx, grads, m, v, lr, settings.beta1(), settings.beta2(), settings.eps(),
+                    settings.weightDecay(), bias1, bias2, scale);
+        } else {
+            params.backend().maskedAdamw(params, grads, idx, m, v, lr, settings.beta1(), settings.beta2(), settings.eps(),
+                    settings.weightDecay(), bias1, bias2, scale);
+        }
         lastNorm = norm;
         return norm;
     }

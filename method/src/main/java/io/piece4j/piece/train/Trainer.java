@@ -5,6 +5,7 @@ import io.piece4j.piece.Mask;
 import io.piece4j.piece.MaskedAdamW;
 import io.piece4j.piece.NonFiniteException;
 import io.piece4j.piece.TokenBatch;
+import io.piece4j.tensor.ActivationArena;
 import io.piece4j.tensor.Tensor;
 import io.piece4j.tensor.ops.Elementwise;
 
@@ -127,6 +128,7 @@ public final class Trainer {
 
         long tokens = 0;
         long t0 = System.nanoTime();
+        ActivationArena arena = new ActivationArena(model.backend());
         training:
         for (int epoch = startEpoch; epoch < settings.epochs(); epoch++) {
             List<TokenBatch> batches = data.batches(epoch);
@@ -138,14 +140,17 @@ public final class Trainer {
                 if (mb == groupStart && opt.stepCount() >= stopAfter) break training; // resumed at or past the stop
                 if (mb == groupStart) { grads.zero(); stepLoss = 0; }
                 TokenBatch b = batches.get(mb);
-                Tensor loss = hooks.loss(model, b);
-                float value = loss.item();
-                if (!Float.isFinite(value)) {
-                    throw new NonFiniteException("loss became " + value + " in epoch " + (epoch + 1) + ", micro-batch " + (mb + 1)
-                            + " of task '" + task + "'; parameters are as after optimizer step " + opt.stepCount()
-                            + (checkpoint != null ? "; last good checkpoint: " + checkpoint : ""));
+                float value;
+                try (var step = arena.step()) { // the micro-batch's activations are the previous one's buffers
+                    Tensor loss = hooks.loss(model, b);
+                    value = loss.item();
+                    if (!Float.isFinite(value)) {
+                        throw new NonFiniteException("loss became " + value + " in epoch " + (epoch + 1) + ", micro-batch " + (mb + 1)
+                                + " of task '" + task + "'; parameters are as after optimizer step " + opt.stepCount()
+                                + (checkpoint != null ? "; last good checkpoint: " + checkpoint : ""));
+                    }
+                    (groupSize == 1 ? loss : Elementwise.scale(loss, 1f / groupSize)).backward();
                 }
-                (groupSize == 1 ? loss : Elementwise.scale(loss, 1f / groupSize)).backward();
                 afterBackward.accept(grads);
                 stepLoss += (double) value / groupSize;
                 tokens += b.tokens().length;

@@ -41,6 +41,8 @@ public final class LlamaModel {
     private final RopeLayout ropeLayout;
 
     private Map<String, int[]> sampledWeightGrads; // weight name -> local indices, when training under a fixed mask
+    private CompactGradients compactGrads;         // when training under a fixed mask with gradients only at the mask
+    private boolean gradsInFlatBuffer;             // every weight's gradient is its view of grads
     private LinearHook linearHook;                 // null = plain linear layers (the default)
     private final Tensor tokEmbeddings, norm, output; // (V, C), (C), (V, C) or the embeddings when tied
     private final List<Block> blocks = new ArrayList<>();
@@ -106,26 +108,36 @@ public final class LlamaModel {
      * so a backward pass fills the buffer in the parameter layout. Idempotent.
      */
     public Tensor enableGradients() {
-        if (grads != null) return grads;
-        grads = Tensor.zeros(backend, Math.toIntExact(layout.size())).named("grads");
+        compactGrads = null;
+        if (grads == null) grads = Tensor.zeros(backend, Math.toIntExact(layout.size())).named("grads");
+        if (!gradsInFlatBuffer) bindFlatGradients(); // first use, or after trainCompact gave norm weights gradients of their own
+        return grads;
+    }
+
+    /** Every weight a leaf that collects its gradient in its view of the flat gradient buffer. */
+    private void bindFlatGradients() {
         Storage gs = grads.storage();
         for (Tensor w : namedWeights()) {
             ParameterLayout.Entry e = layout.get(w.name());
             w.requireGrad();
             w.setGrad(Tensor.view(gs, e.offset(), e.shape()));
         }
-        return grads;
+        gradsInFlatBuffer = true;
     }
 
     /** Fills the parameters with N(0, std^2) weights and unit norm weights, drawn in layout order from seed. */
     public void initRandom(long seed, float std) {
         Rng rng = new Rng(seed);
-        float[] v = new float[Math.toIntExact(layout.size())];
+        float[] chunk = new float[1 << 16]; // written a chunk at a time: no second copy of a large model on the heap
         for (ParameterLayout.Entry e : layout.entries()) {
             boolean isNorm = e.shape().length == 1;
-            for (long i = e.offset(); i < e.offset() + e.numel(); i++) v[(int) i] = isNorm ? 1f : (float) (rng.nextGaussian() * std);
+            for (long done = 0; done < e.numel(); ) {
+                int n = (int) Math.min(chunk.length, e.numel() - done);
+                for (int i = 0; i < n; i++) chunk[i] = isNorm ? 1f : (float) (rng.nextGaussian() * std);
+                backend.write(params.storage(), params.offset() + e.offset() + done, chunk, 0, n);
+                done += n;
+            }
         }
-        params.copyFrom(v);
     }
 
     // ---------------------------------------------------------------- training forward
@@ -160,8 +172,14 @@ public final class LlamaModel {
      * the linear hook when one is set.
      */
     private Tensor lin(Tensor x, Tensor w) {
-        int[] sampled = sampledWeightGrads == null ? null : sampledWeightGrads.get(w.name());
-        Tensor y = sampled == null ? linear(x, w) : SampledLinear.linear(x, w, sampled);
+        Tensor y;
+        CompactGradients.Slice slice = compactGrads == null ? null : compactGrads.sampledSlice(w.name());
+        if (slice != null) {
+            y = SampledLinear.linear(x, w, slice.localIdx(), slice.values());
+        } else {
+            int[] sampled = sampledWeightGrads == null ? null : sampledWeightGrads.get(w.name());
+            y = sampled == null ? linear(x, w) : SampledLinear.linear(x, w, sampled);
+        }
         return linearHook == null ? y : linearHook.apply(w, x, y);
     }
 
@@ -182,7 +200,7 @@ public final class LlamaModel {
      * null restores dense gradients for every weight.
      */
     public void setTrainableIndices(int[] flatIndices) {
-        enableGradients();
+        enableGradients(); // also ends compact gradients
         if (flatIndices == null) {
             sampledWeightGrads = null;
             for (Tensor w : namedWeights()) w.requireGrad(true);
@@ -207,12 +225,48 @@ public final class LlamaModel {
     }
 
     /**
+     * Trains only the given flat indices (ascending) from now on, with their gradients kept compact: the returned
+     * buffer holds the k gradients and nothing the size of the model is allocated (no flat gradient buffer; under
+     * a mask the dense gradient and AdamW's moments would be three more copies of the weights). Matrices compute
+     * their gradient only at their masked (row, column) pairs, straight into it; norm weights (and the embeddings,
+     * should the mask hold any of theirs) compute a small dense gradient whose masked entries
+     * {@link CompactGradients#collect()} gathers; weights with no masked entry get none, so backward stops below
+     * the lowest layer that holds one. {@link #setTrainableIndices} or {@link #enableGradients} ends it.
+     */
+    public CompactGradients trainCompact(int[] flatIndices) {
+        sampledWeightGrads = null;
+        CompactGradients cg = new CompactGradients(backend, flatIndices);
+        int i = 0;
+        for (Tensor w : namedWeights()) {
+            ParameterLayout.Entry e = layout.get(w.name());
+            int from = i;
+            while (i < flatIndices.length && flatIndices[i] < e.offset() + e.numel()) {
+                if (flatIndices[i] < e.offset() || (i > from && flatIndices[i] <= flatIndices[i - 1])) {
+                    throw new IllegalArgumentException("flat indices must be ascending and distinct");
+                }
+                i++;
+            }
+            int[] idx = new int[i - from];
+            for (int j = from; j < i; j++) idx[j - from] = (int) (flatIndices[j] - e.offset());
+            w.requireGrad(idx.length > 0);
+            if (idx.length == 0) continue;
+            if (e.shape().length == 2 && w != tokEmbeddings) cg.addSampled(w.name(), idx, from);
+            else cg.addDense(w, idx, from);
+        }
+        if (i != flatIndices.length) throw new IllegalArgumentException("flat index " + flatIndices[i] + " is outside the model");
+        compactGrads = cg;
+        gradsInFlatBuffer = false;
+        return cg;
+    }
+
+    /**
      * No weight collects a gradient until the next {@link #setTrainableIndices}: for methods that train
      * parameters of their own beside the model (LoRA adapters). Allocates nothing; backward then reaches
      * only what the linear hook adds.
      */
     public void freezeWeights() {
         sampledWeightGrads = null;
+        compactGrads = null; // the weights' gradient tensors stay; enableGradients rebinds them if needed
         for (Tensor w : namedWeights()) w.requireGrad(false);
     }
 
