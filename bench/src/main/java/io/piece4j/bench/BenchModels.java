@@ -14,7 +14,8 @@ final class BenchModels {
 
     /**
      * llama2.c's stories15M: dim 288, 6 layers, 6 heads, 6 KV heads, hidden 768, vocab 32000, seq 256;
-     * stories110M: dim 768, 12 layers, 12 heads, hidden 2048, seq 1024; tiny: dim 64, 2 layers, 4 heads,
+     * stories110M: dim 768, 12 layers, 12 heads, hidden 2048, seq 1024; tinyllama-1.1B: dim 2048, 22 layers,
+     * 32 heads, 4 KV heads, hidden 5632, untied head, seq 2048; tiny: dim 64, 2 layers, 4 heads,
      * 2 KV heads, hidden 160, vocab 512, seq 64.
      */
     static LlamaConfig named(String name) {
@@ -23,10 +24,13 @@ final class BenchModels {
                     LlamaConfig.RopeLayout.INTERLEAVED, null);
             case "stories110M" -> new LlamaConfig(768, 12, 12, 12, 64, 2048, 32000, 1024, 1e-5f, 10000f, true,
                     LlamaConfig.RopeLayout.INTERLEAVED, null);
+            // TinyLlama-1.1B's config.json: 1,100,048,384 parameters, grouped KV heads (32 / 4), untied head, Hugging Face RoPE
+            case "tinyllama-1.1B" -> new LlamaConfig(2048, 22, 32, 4, 64, 5632, 32000, 2048, 1e-5f, 10000f, false,
+                    LlamaConfig.RopeLayout.HALF_SPLIT, null);
             // a few seconds on any backend: for smoke runs and the tests of the benchmark commands themselves
             case "tiny" -> new LlamaConfig(64, 2, 4, 2, 16, 160, 512, 64, 1e-5f, 10000f, true,
                     LlamaConfig.RopeLayout.INTERLEAVED, null);
-            default -> throw new IllegalArgumentException("unknown --config '" + name + "': expected stories15M, stories110M or tiny");
+            default -> throw new IllegalArgumentException("unknown --config '" + name + "': expected stories15M, stories110M, tinyllama-1.1B or tiny");
         };
     }
 

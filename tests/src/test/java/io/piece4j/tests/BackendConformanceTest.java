@@ -79,6 +79,8 @@ class BackendConformanceTest {
             Map.entry("attentionBackward", 66.0), Map.entry("swiglu", 4.0), Map.entry("swigluBackward", 4.0),
             Map.entry("crossEntropy", 24.0), Map.entry("crossEntropyBackward", 4.0), Map.entry("adamw", 4.0),
             Map.entry("maskedAdamw", 5.0), Map.entry("sampledMatmul", 4.0),
+            // the compact-gradient kernels do the arithmetic of the two above
+            Map.entry("maskedAdamwCompact", 5.0), Map.entry("sampledMatmulCompact", 4.0),
             // inherited by simd (not measured there)
             Map.entry("unaryBackward", 4.0), Map.entry("broadcastAxis", 4.0), Map.entry("embedding", 4.0),
             Map.entry("accumulateMoments", 4.0), Map.entry("sumOfSquares", 16.0), Map.entry("sumAxis", 16.0),
@@ -569,6 +571,80 @@ class BackendConformanceTest {
         }
     }
 
+    /** The idx.length values of a at idx. */
+    private static float[] gather(float[] a, int[] idx) {
+        float[] out = new float[idx.length];
+        for (int j = 0; j < idx.length; j++) out[j] = a[idx[j]];
+        return out;
+    }
+
+    private static void assertSameBits(String what, float[] want, float[] got) {
+        assertEquals(want.length, got.length, what + ": length");
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
+                fail(what + ": element " + i + " is " + got[i] + ", the non-compact kernel gives " + want[i]);
+            }
+        }
+    }
+
+    /**
+     * The compact-gradient kernels against ref, and against the same backend's non-compact kernels, which they must
+     * match bit for bit: sampledMatmulCompact's value j is sampledMatmul's dW[idx[j]] (both added onto the same
+     * starting values), and maskedAdamwCompact with gradient values g[idx[j]] leaves param, m and v as maskedAdamw does.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("subjects")
+    void compactGradientKernelsMatchTheirDenseCounterparts(String name) {
+        Backend be = open(name);
+        Rng rng = new Rng(11);
+        for (int[] s : new int[][] {{1, 7, 5, 3}, {37, 65, 33, 1000}, {64, 96, 80, 3000}}) {
+            int tokens = s[0], outDim = s[1], inDim = s[2], k = s[3];
+            int[] idx = sortedIndices(rng, outDim * inDim, k);
+            Inputs in = inputs(rng, -1, 1, new int[] {tokens, outDim}, new int[] {tokens, inDim}, new int[] {k});
+            Function<Tensor[], Object> run = t -> {
+                t[0].backend().sampledMatmulCompact(t[0], t[1], idx, t[2], tokens, outDim, inDim);
+                return null;
+            };
+            String what = "sampledMatmulCompact tokens=" + tokens + " " + outDim + "x" + inDim + " k=" + k;
+            compare("sampledMatmulCompact", what, be, in, run, increment(2));
+            for (Backend b : new Backend[] {be, REF}) {
+                Tensor[] t = in.on(b);
+                run.apply(t);
+                float[] dense = new float[outDim * inDim];
+                for (int j = 0; j < k; j++) dense[idx[j]] = in.data()[2][j];
+                Tensor dW = Tensor.of(b, dense, outDim, inDim);
+                b.sampledMatmul(t[0], t[1], idx, dW, tokens, outDim, inDim);
+                assertSameBits(b.name() + " " + what + " vs sampledMatmul", gather(dW.toArray(), idx), t[2].toArray());
+            }
+        }
+        for (int n : new int[] {7, 257, 5000}) {
+            int k = Math.max(1, n / 3);
+            int[] idx = sortedIndices(rng, n, k);
+            for (float gradScale : new float[] {1f, 0.3f}) {
+                Inputs ad = inputs(rng, -1, 1, new int[] {n}, new int[] {k}, new int[] {k}, new int[] {k});
+                for (int j = 0; j < k; j++) ad.data()[3][j] = Math.abs(ad.data()[3][j]); // v >= 0
+                Function<Tensor[], Object> step = t -> {
+                    t[0].backend().maskedAdamwCompact(t[0], idx, t[1], t[2], t[3], 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.271f, 0.142625f, gradScale);
+                    return null;
+                };
+                String what = "maskedAdamwCompact n=" + n + " k=" + k + " gradScale=" + gradScale;
+                compare("maskedAdamwCompact", what, be, ad, step, increment(0), max(2), max(3));
+                for (Backend b : new Backend[] {be, REF}) {
+                    Tensor[] t = ad.on(b);
+                    step.apply(t);
+                    float[] dense = new float[n];
+                    for (int j = 0; j < k; j++) dense[idx[j]] = ad.data()[1][j];
+                    Tensor p = Tensor.of(b, ad.data()[0], n), g = Tensor.of(b, dense, n), m = Tensor.of(b, ad.data()[2], k),
+                            v = Tensor.of(b, ad.data()[3], k);
+                    b.maskedAdamw(p, g, idx, m, v, 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.271f, 0.142625f, gradScale);
+                    assertSameBits(b.name() + " " + what + " param vs maskedAdamw", p.toArray(), t[0].toArray());
+                    assertSameBits(b.name() + " " + what + " m vs maskedAdamw", m.toArray(), t[2].toArray());
+                    assertSameBits(b.name() + " " + what + " v vs maskedAdamw", v.toArray(), t[3].toArray());
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- threads
 
     /** One kernel call for the thread-count test: sizes large enough that the work is split into several pieces. */
@@ -643,9 +719,14 @@ class BackendConformanceTest {
         int[] masked = sortedIndices(rng, n, 30_000);
         cases.add(new Threaded("maskedAdamw", inputs(rng, 0, 1, new int[] {n}, new int[] {n}, new int[] {masked.length}, new int[] {masked.length}),
                 t -> { t[0].backend().maskedAdamw(t[0], t[1], masked, t[2], t[3], 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f, 0.5f); return null; }));
+        cases.add(new Threaded("maskedAdamwCompact", inputs(rng, 0, 1, new int[] {n}, new int[] {masked.length}, new int[] {masked.length},
+                new int[] {masked.length}),
+                t -> { t[0].backend().maskedAdamwCompact(t[0], masked, t[1], t[2], t[3], 1e-2f, 0.9f, 0.95f, 1e-8f, 0.1f, 0.19f, 0.0975f, 0.5f); return null; }));
         int[] sampled = sortedIndices(rng, 96 * 80, 3000); // about 12 chunks of 256 coordinates
         cases.add(new Threaded("sampledMatmul", inputs(rng, -1, 1, new int[] {64, 96}, new int[] {64, 80}, new int[] {96, 80}),
                 t -> { t[0].backend().sampledMatmul(t[0], t[1], sampled, t[2], 64, 96, 80); return null; }));
+        cases.add(new Threaded("sampledMatmulCompact", inputs(rng, -1, 1, new int[] {64, 96}, new int[] {64, 80}, new int[] {sampled.length}),
+                t -> { t[0].backend().sampledMatmulCompact(t[0], t[1], sampled, t[2], 64, 96, 80); return null; }));
         cases.add(new Threaded("accumulateMoments", inputs(rng, -1, 1, new int[] {n}, new int[] {n}, new int[] {n}),
                 t -> { t[0].backend().accumulateMoments(t[0], t[1], t[2]); return null; }));
         cases.add(new Threaded("sumOfSquaresAt", inputs(rng, -1, 1, new int[] {n}), t -> t[0].backend().sumOfSquaresAt(t[0], masked)));
