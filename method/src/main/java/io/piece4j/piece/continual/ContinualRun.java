@@ -135,11 +135,13 @@ public final class ContinualRun {
     static List<Variant> variants(List<String> methods, List<Double> ratios, List<Float> lrSweep) {
         List<Variant> out = new ArrayList<>();
         List<Float> lrs = lrSweep.isEmpty() ? java.util.Collections.singletonList(null) : lrSweep;
-        for (String m : methods) {
-            List<Double> rs = MethodCatalog.get(m).usesRatio() ? ratios : List.of(0.0);
+        for (String entry : methods) {
+            String m = MethodCatalog.methodOf(entry);
+            Double own = MethodCatalog.ownRatio(entry);
+            List<Double> rs = own != null ? List.of(own) : MethodCatalog.get(m).usesRatio() ? ratios : List.of(0.0);
             for (double r : rs) {
                 for (Float lr : lrs) {
-                    String name = m + (rs.size() > 1 ? "@" + r : "") + (lrs.size() > 1 ? "@lr" + lrName(lr) : "");
+                    String name = (own != null ? entry : m + (rs.size() > 1 ? "@" + r : "")) + (lrs.size() > 1 ? "@lr" + lrName(lr) : "");
                     out.add(new Variant(name, m, r, lr));
                 }
             }

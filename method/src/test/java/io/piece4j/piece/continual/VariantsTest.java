@@ -25,6 +25,21 @@ class VariantsTest {
     }
 
     @Test
+    void aMethodWithItsOwnRatioIsOneVariantAtThatRatio() {
+        List<ContinualRun.Variant> vs = ContinualRun.variants(List.of("piece-s", "piece-s@0.05", "seqft"), List.of(0.001), List.of());
+        assertEquals(List.of("piece-s", "piece-s@0.05", "seqft"), vs.stream().map(ContinualRun.Variant::name).toList());
+        assertEquals("piece-s", vs.get(1).method());
+        assertEquals(0.05, vs.get(1).ratio());
+        assertEquals(0.001, vs.get(0).ratio());
+        assertEquals(List.of("piece-s@0.001", "piece-s@0.01", "piece-s@0.05"), names(List.of("piece-s", "piece-s@0.05"), List.of(0.001, 0.01), List.of()));
+        for (String bad : List.of("seqft@0.05", "piece-s@0", "piece-s@1.5", "piece-s@x", "nosuch@0.1")) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> ContinualRun.variants(List.of(bad), List.of(0.001), List.of()), bad);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf('@'))), e.getMessage());
+        }
+    }
+
+    @Test
     void sweepLearningRateIsTheVariantsOwn() {
         ContinualRun.Variant v = ContinualRun.variants(List.of("seqft"), List.of(0.001), List.of(3e-5f, 1e-3f)).get(1);
         assertEquals("seqft", v.method());

@@ -43,6 +43,33 @@ public final class MethodCatalog {
 
     private static void add(String name, boolean usesRatio, Factory f) { ENTRIES.put(name, new Entry(name, usesRatio, f)); }
 
+    /**
+     * The ratio named in METHOD@RATIO, or null for a plain method name; checks the method exists, uses a ratio,
+     * and the ratio lies in (0, 1].
+     */
+    public static Double ownRatio(String entry) {
+        int at = entry.indexOf('@');
+        if (at < 0) { get(entry); return null; }
+        String method = entry.substring(0, at), text = entry.substring(at + 1);
+        if (!get(method).usesRatio()) {
+            throw new IllegalArgumentException("method '" + entry + "': " + method + " has no mask ratio; only masked methods take METHOD@RATIO");
+        }
+        double r;
+        try {
+            r = Double.parseDouble(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("method '" + entry + "': expected METHOD@RATIO with a ratio in (0, 1], e.g. piece-s@0.01");
+        }
+        if (!(r > 0 && r <= 1)) throw new IllegalArgumentException("method '" + entry + "': ratio " + text + " is outside (0, 1]");
+        return r;
+    }
+
+    /** The method of an entry: "piece-s@0.05" is piece-s. */
+    public static String methodOf(String entry) {
+        int at = entry.indexOf('@');
+        return at < 0 ? entry : entry.substring(0, at);
+    }
+
     public static List<String> names() { return List.copyOf(ENTRIES.keySet()); }
 
     public static Entry get(String name) {
@@ -51,12 +78,15 @@ public final class MethodCatalog {
         return e;
     }
 
-    /** "all" expands to every method; names are checked. */
+    /**
+     * "all" expands to every method; names are checked. A masked method may carry its own ratio, METHOD@RATIO
+     * ("piece-s@0.05"), which then replaces --ratios for that entry.
+     */
     public static List<String> expand(List<String> names) {
         List<String> out = new ArrayList<>();
         for (String n : names) {
             if (n.equals("all")) { for (String m : ENTRIES.keySet()) if (!out.contains(m)) out.add(m); }
-            else { get(n); if (!out.contains(n)) out.add(n); }
+            else { ownRatio(n); if (!out.contains(n)) out.add(n); }
         }
         if (out.isEmpty()) throw new IllegalArgumentException("--methods is empty: expected one of " + String.join(", ", ENTRIES.keySet()) + " or all");
         return out;
