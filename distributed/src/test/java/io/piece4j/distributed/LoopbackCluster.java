@@ -70,12 +70,20 @@ final class LoopbackCluster implements AutoCloseable {
         return -1;
     }
 
-    /** SIGKILLs worker i (its executors exit when they lose it). */
+    /**
+     * SIGKILLs worker i and its executor JVMs together, as when a machine is lost. Killing the worker alone
+     * leaves its executor running for a while, and that executor kept writing the shared run folder while
+     * Spark's retry ran there (a stale model-after-1.ckpt in one run of three under load): the known race
+     * docs/distributed.md describes, which this test does not exercise.
+     */
     void killWorker(int i) throws InterruptedException {
         Process w = workers.get(i);
-        w.descendants().forEach(orphans::add);
+        List<ProcessHandle> executors = w.descendants().toList();
+        orphans.addAll(executors);
+        executors.forEach(ProcessHandle::destroyForcibly);
         w.destroyForcibly();
         w.waitFor(30, TimeUnit.SECONDS);
+        for (ProcessHandle e : executors) e.onExit().completeOnTimeout(e, 30, TimeUnit.SECONDS).join();
     }
 
     /** The last lines of every process's log and every executor's stderr, for a failure message. */
