@@ -59,6 +59,8 @@ final class SweepRun {
             // where each attempt runs, beside the run folders (not copied to the output): for whoever watches a sweep
             JsonFiles.write(spec.out().resolve("attempts").resolve(v.name() + "-seed-" + r.seed() + ".json"), new Attempt(executor,
                     ProcessHandle.current().pid(), attempt, first));
+            // one writer per run folder: a retry claims it, and an earlier attempt still running stops at its next step
+            run.ownedBy(executor + "/" + ProcessHandle.current().pid() + "/attempt-" + attempt + "/" + (tc == null ? 0 : tc.taskAttemptId()));
             RunState state = run.runOne(v, r.seed());
             double secs = (System.nanoTime() - t0) / 1e9;
             if (in.runRoot() != null) return new Outcome(r.variant(), r.seed(), first, state.tasks().size(), attempt, executor, null, dir.toString(), secs);
@@ -74,7 +76,7 @@ final class SweepRun {
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path f : s.filter(Files::isRegularFile).toList()) {
                 String rel = dir.relativize(f).toString().replace('\\', '/');
-                if (rel.startsWith("scratch/") || rel.matches("task-\\d+\\.ckpt") || rel.endsWith(".tmp")) continue;
+                if (rel.startsWith("scratch/") || rel.matches("task-\\d+\\.ckpt") || rel.endsWith(".tmp") || rel.equals(ContinualRun.OWNER_FILE)) continue;
                 out.put(rel, Files.readAllBytes(f));
             }
         }

@@ -109,6 +109,7 @@ public final class ContinualRun {
     private final Spec spec;
     private final Backend backend;
     private final List<Variant> variants;
+    private String owner;                  // fence token of this attempt (ownedBy), null = none
     private Listener listener = p -> {};
     private RunExecutor runExecutor; // null: the runs go one after another in this JVM
     // progress bookkeeping
@@ -125,6 +126,41 @@ public final class ContinualRun {
     }
 
     public ContinualRun onProgress(Listener l) { this.listener = l; return this; }
+
+    /**
+     * Fences the run folders {@link #runOne} writes with this attempt's token: the folder's owner file names the
+     * latest attempt, and an attempt that finds another's token there stops at its next step or write. A cluster
+     * that retries a run on another executor while the first one still runs (its worker died, the executor not yet)
+     * then keeps one writer per folder.
+     */
+    public ContinualRun ownedBy(String attemptToken) { this.owner = attemptToken; return this; }
+
+    /** The file in a run folder naming the attempt that owns it. */
+    public static final String OWNER_FILE = "owner";
+
+    /** Thrown in an attempt whose run folder another attempt has claimed since. */
+    public static final class SupersededException extends IllegalStateException {
+        SupersededException(String message) { super(message); }
+    }
+
+    private void claim(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, OWNER_FILE, ".tmp");
+        Files.writeString(tmp, owner);
+        Files.move(tmp, dir.resolve(OWNER_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Throws unless this runner has no fence or still owns dir. */
+    private void checkOwner(Path dir) {
+        if (owner == null) return;
+        String now;
+        try {
+            now = Files.readString(dir.resolve(OWNER_FILE)).strip();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        if (!now.equals(owner)) throw new SupersededException(dir + " belongs to attempt '" + now + "' now, not to '" + owner + "': this attempt stops");
+    }
 
     /** Hands the runs to an executor (a cluster) instead of running them here; base.json, results and report stay here. */
     public ContinualRun executeRunsWith(RunExecutor e) { this.runExecutor = e; return this; }
@@ -218,6 +254,7 @@ public final class ContinualRun {
         LlamaModel base = ModelFiles.load(spec.baseModel(), backend);
         checkTokenizer(base);
         startNanos = System.nanoTime();
+        if (owner != null) claim(runDir(v, seed));
         runOne(v, seed, 0, probes(base));
         return JsonFiles.read(runDir(v, seed).resolve("state.json"), RunState.class);
     }
@@ -254,7 +291,10 @@ public final class ContinualRun {
             Trainer trainer = new Trainer(model, plan.trainable(), spec.settings().training(lr, seed),
                     plan.data() != null ? plan.data() : ctx.shuffledEpochs(ctx.train()), task.name(), dir.resolve("task-" + t + ".ckpt"))
                     .withHooks(plan.hooks())
-                    .onProgress((step, total, loss, rate, tokens, secs) -> report(runName, runIndex, task.name(), ti, taskCount, "train", step, total));
+                    .onProgress((step, total, loss, rate, tokens, secs) -> {
+                        checkOwner(dir);
+                        report(runName, runIndex, task.name(), ti, taskCount, "train", step, total);
+                    });
             Trainer.Result trained = trainer.run(true);
             double trainSeconds = seconds(t0);
             method.afterTask(ctx);
@@ -275,11 +315,13 @@ public final class ContinualRun {
 
             // the model and method state of t + 1 finished tasks are written under names of their own before
             // state.json says t + 1 tasks are done: a crash between the writes leaves a consistent older state
+            checkOwner(dir);
             writeModel(model, dir.resolve(modelFile(t + 1)), task.name(), t + 1);
             Path mdir = dir.resolve(methodDir(t + 1));
             Files.createDirectories(mdir);
             method.saveState(mdir);
             state = state.with(outcome).withAddedParameters(method.addedParameters());
+            checkOwner(dir);
             JsonFiles.write(statePath, state);
             Files.deleteIfExists(dir.resolve("task-" + t + ".ckpt"));
             if (!spec.keepTaskModels()) Files.deleteIfExists(dir.resolve(modelFile(t)));
