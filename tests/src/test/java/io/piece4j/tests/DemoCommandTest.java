@@ -1,14 +1,9 @@
 package io.piece4j.tests;
 
-import io.piece4j.cli.PieceCli;
 import io.piece4j.nn.json.JsonReader;
 import io.piece4j.piece.bundled.BundledBase;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -26,20 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DemoCommandTest {
     private static Object[] run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setOut(o);
-            System.setErr(e);
-            var cl = PieceCli.commandLine();
-            cl.setErr(new PrintWriter(e, true));
-            code = cl.execute(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Object[] {code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+        PieceRun r = PieceRun.of(args);
+        return new Object[] {r.exitCode(), r.out(), r.err()};
     }
 
     @Test

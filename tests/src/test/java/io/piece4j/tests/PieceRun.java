@@ -15,7 +15,9 @@ record PieceRun(int exitCode, String out, String err) {
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             System.setOut(o);
             System.setErr(e);
-            code = PieceCli.commandLine().execute(args);
+            var cl = PieceCli.commandLine();
+            cl.setErr(new java.io.PrintWriter(e, true));   // picocli's own messages (usage errors) too
+            code = cl.execute(args);
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
