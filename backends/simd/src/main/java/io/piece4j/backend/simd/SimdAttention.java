@@ -30,12 +30,11 @@ final class SimdAttention {
         static HeadRows of(float[] a, int base, int stride, int headDim, int rows, boolean pack) {
             int padded = roundUp(rows);
             if (pack) {
-                float[] t = PACKED_ROWS.atLeast(headDim * padded); // (headDim, padded), zero past the last row
+                float[] t = new float[headDim * padded]; // (headDim, padded), zero past the last row
                 for (int j = 0; j < rows; j++) {
                     int src = base + j * stride;
                     for (int d = 0; d < headDim; d++) t[d * padded + j] = a[src + d];
                 }
-                for (int d = 0; d < headDim; d++) java.util.Arrays.fill(t, d * padded + rows, (d + 1) * padded, 0f);
                 return new HeadRows(a, base, stride, headDim, t, padded, null);
             }
             int[] gather = new int[L]; // lane i reads row j + i
@@ -117,11 +116,6 @@ final class SimdAttention {
         }
     }
 
-    // work arrays of the thread running a head's task: a head's keys or values transposed, its scores, its dS
-    private static final WorkArrays.Floats PACKED_ROWS = new WorkArrays.Floats();
-    private static final WorkArrays.Floats SCORES = new WorkArrays.Floats();
-    private static final WorkArrays.Floats SCORE_GRADIENTS = new WorkArrays.Floats();
-
     static int roundUp(int n) {
         return (n + L - 1) / L * L;
     }
@@ -134,7 +128,7 @@ final class SimdAttention {
         HeadRows keys = HeadRows.of(k, ko + kvBase, kvStride, hd, tk, tq >= PACK_MIN_QUERIES);
         HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, false);
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] p = SCORES.atLeast(roundUp(tk)); // (tk) scores, then weights
+        float[] p = new float[roundUp(tk)]; // (tk) scores, then weights
         for (int t = 0; t < tq; t++) {
             int n = tk - tq + t + 1; // the query attends to keys 0..n-1
             int row = ((b * tq + t) * heads + h) * hd;
@@ -165,7 +159,7 @@ final class SimdAttention {
         HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, tq * group >= PACK_MIN_QUERIES);
         float scale = (float) (1.0 / Math.sqrt(hd));
         int tkPad = roundUp(tk);
-        float[] ds = SCORE_GRADIENTS.atLeast(tq * tkPad); // (tq, tk) dP, then dS, of one query head; read only up to each query's last key
+        float[] ds = new float[tq * tkPad]; // (tq, tk) dP, then dS, of one query head; read only up to each query's last key
         for (int h = kh * group; h < (kh + 1) * group; h++) {
             int pHead = po + (b * heads + h) * tq * tk, qHead = (b * tq * heads + h) * hd;
             for (int t = 0; t < tq; t++) {
@@ -203,14 +197,12 @@ final class SimdAttention {
                 VectorMask<Float> m = S.indexInRange(d, hd);
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int t = tFirst;
-                for (; t < tAll; t++) { // keys j + 1.. may not be visible yet: they take a weight of 0, which adds x * 0 = 0 exactly
-                    // (a vector assigned on only one side of a branch defeats the JIT's removal of vector objects: a
-                    // program that has seen other shapes first then allocated on every pass of this loop)
+                for (; t < tAll; t++) { // keys j + 1.. may not be visible yet
                     int last = shift + t, wr = wo + t * wStride + j;
                     FloatVector xt = FloatVector.fromArray(S, x, xo + t * xStride + d, m);
                     a0 = xt.fma(FloatVector.broadcast(S, w[wr]), a0);
-                    a1 = xt.fma(FloatVector.broadcast(S, j + 1 <= last ? w[wr + 1] : 0f), a1);
-                    a2 = xt.fma(FloatVector.broadcast(S, j + 2 <= last ? w[wr + 2] : 0f), a2);
+                    if (j + 1 <= last) a1 = xt.fma(FloatVector.broadcast(S, w[wr + 1]), a1);
+                    if (j + 2 <= last) a2 = xt.fma(FloatVector.broadcast(S, w[wr + 2]), a2);
                 }
                 for (; t < tq; t++) {
                     int wr = wo + t * wStride + j;

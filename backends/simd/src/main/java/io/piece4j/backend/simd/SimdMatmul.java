@@ -45,10 +45,6 @@ public final class SimdMatmul {
     /** Multiply-adds below which a skinny task costs less to run than to hand to another thread. */
     private static final int MIN_SKINNY_WORK = 16_384;
 
-    // the calling thread's transposed C of a narrow product and contiguous rows of a transposed A of a skinny one
-    private static final WorkArrays.Floats TRANSPOSED_C = new WorkArrays.Floats();
-    private static final WorkArrays.Floats A_ROWS = new WorkArrays.Floats();
-
     /** What one thread packs and computes into, reused across calls. */
     private record Scratch(float[] aPack, float[] tile) {}
 
@@ -260,7 +256,7 @@ public final class SimdMatmul {
      */
     private static void narrow(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB, float[] c,
                                int cOff, int m, int n, int k, boolean accumulate, WorkerPool pool) {
-        float[] cT = TRANSPOSED_C.atLeast(n * m); // (n, m), written whole by skinny unless accumulating onto it
+        float[] cT = new float[n * m]; // (n, m)
         if (accumulate) for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) cT[j * m + i] = c[cOff + i * n + j];
         skinny(b, bOff, !transB, a, aOff, !transA, cT, 0, n, m, k, accumulate, pool);
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[cOff + i * n + j] = cT[j * m + i];
@@ -377,7 +373,7 @@ public final class SimdMatmul {
     /** op(A) (m, k) with contiguous rows: A itself unless it is stored transposed with more than one row. */
     private static float[] opARows(float[] a, int aOff, boolean transA, int m, int k) {
         if (!transA || m == 1) return a; // a (k, 1) column is already a contiguous row
-        float[] rows = A_ROWS.atLeast(m * k);
+        float[] rows = new float[m * k];
         for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) rows[i * k + p] = a[aOff + p * m + i];
         return rows;
     }
