@@ -299,8 +299,24 @@ public final class SimdBackend extends CpuBackend {
                 decay, step, rsqrtBias2, beta1, beta2, eps, gradScale);
     }
 
+    /** maskedAdamw's arithmetic with the gradient of idx[j] at gradValues[j]. */
+    @Override
+    public void maskedAdamwCompact(Tensor param, int[] idx, Tensor gradValues, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                   float eps, float weightDecay, float bias1, float bias2, float gradScale) {
+        float decay = (float) (1.0 - (double) lr * weightDecay);
+        float step = (float) ((double) lr / bias1);
+        float rsqrtBias2 = (float) (1.0 / Math.sqrt(bias2));
+        SimdElementwise.maskedAdamw(f(param), off(param), f(gradValues), off(gradValues), true, idx, f(m), off(m), f(v), off(v),
+                decay, step, rsqrtBias2, beta1, beta2, eps, gradScale);
+    }
+
     @Override
     public void sampledMatmul(Tensor dY, Tensor x, int[] localIdx, Tensor dW, int tokens, int outDim, int inDim) {
-        SimdSampledMatmul.run(f(dY), off(dY), f(x), off(x), localIdx, f(dW), off(dW), tokens, outDim, inDim, pool);
+        SimdSampledMatmul.run(f(dY), off(dY), f(x), off(x), localIdx, f(dW), off(dW), false, tokens, outDim, inDim, pool);
+    }
+
+    @Override
+    public void sampledMatmulCompact(Tensor dY, Tensor x, int[] localIdx, Tensor dValues, int tokens, int outDim, int inDim) {
+        SimdSampledMatmul.run(f(dY), off(dY), f(x), off(x), localIdx, f(dValues), off(dValues), true, tokens, outDim, inDim, pool);
     }
 }

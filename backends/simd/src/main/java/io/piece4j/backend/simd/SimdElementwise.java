@@ -256,10 +256,20 @@ final class SimdElementwise {
      */
     static void maskedAdamw(float[] p, int po, float[] g, int go, int[] idx, float[] m, int mo, float[] v, int vo,
                             float decay, float step, float rsqrtBias2, float beta1, float beta2, float eps, float gradScale) {
+        maskedAdamw(p, po, g, go, false, idx, m, mo, v, vo, decay, step, rsqrtBias2, beta1, beta2, eps, gradScale);
+    }
+
+    /**
+     * Coordinate idx[j] of p with gradient g[go + (compact ? j : idx[j])]: compact gradients hold only the masked
+     * coordinates, in mask order; the arithmetic is the same either way.
+     */
+    static void maskedAdamw(float[] p, int po, float[] g, int go, boolean compact, int[] idx, float[] m, int mo, float[] v, int vo,
+                            float decay, float step, float rsqrtBias2, float beta1, float beta2, float eps, float gradScale) {
         float oneMinusBeta1 = 1f - beta1, oneMinusBeta2 = 1f - beta2;
         for (int j = 0; j < idx.length; j++) {
             int k = idx[j];
-            float gi = gradScale == 1f ? g[go + k] : g[go + k] * gradScale;
+            float gj = g[go + (compact ? j : k)];
+            float gi = gradScale == 1f ? gj : gj * gradScale;
             float mi = m[mo + j] * beta1 + gi * oneMinusBeta1;
             float vi = v[vo + j] * beta2 + gi * gi * oneMinusBeta2;
             m[mo + j] = mi;

@@ -18,8 +18,9 @@ final class SimdSampledMatmul {
     private static final int L = S.length();
     private static final int CHUNK = 256;
 
-    static void run(float[] dY, int yo, float[] x, int xo, int[] localIdx, float[] dW, int wo, int tokens, int outDim, int inDim,
-                    WorkerPool pool) {
+    /** dW[wo + e] += ..., or with compact dW[wo + j] += ... for e = localIdx[j] (a gradient holding only those coordinates). */
+    static void run(float[] dY, int yo, float[] x, int xo, int[] localIdx, float[] dW, int wo, boolean compact, int tokens,
+                    int outDim, int inDim, WorkerPool pool) {
         int[] rowSlot = new int[outDim], colSlot = new int[inDim];
         Arrays.fill(rowSlot, -1);
         Arrays.fill(colSlot, -1);
@@ -39,7 +40,7 @@ final class SimdSampledMatmul {
             int end = Math.min(localIdx.length, (ch + 1) * CHUNK);
             for (int j = ch * CHUNK; j < end; j++) {
                 int e = localIdx[j];
-                dW[wo + e] += dot(dyT, rowSlot[e / inDim] * tokens, xT, colSlot[e % inDim] * tokens, tokens);
+                dW[wo + (compact ? j : e)] += dot(dyT, rowSlot[e / inDim] * tokens, xT, colSlot[e % inDim] * tokens, tokens);
             }
         });
     }
