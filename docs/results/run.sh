@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The bundled study of docs/results/README.md (issue 7 item 7, issue 8), cut to one session's time on a 2-core
+# machine: three of the seven bundled tasks, 200 training and 40 test records each, 3 epochs. Run from the
+# repository root; OUT (default study/) receives one folder per stage. About 75 minutes on 2 cores.
+set -euo pipefail
+OUT=${OUT:-study}
+./piece bundled --out "$OUT/bundled"          # the suite (seed 2026) and the committed base model, extracted
+BASE="$OUT/bundled/base.gguf"
+SUITE="$OUT/bundled"
+COMMON=(--model "$BASE" --tokenizer byte --suite "$SUITE" --tasks stance,code,translate --max-train 200 --max-test 40 --epochs 3 --threads 2)
+best_lr() { # best_lr DIR PREFIX: the sweep's rate with the best validation OP for variants named PREFIX@..., ties to the smaller
+  python3 -c "import json;r=json.load(open('$1/results.json'))['methods'];b=max((v['OP'],-v['lr']) for k,v in r.items() if k.startswith('$2@'));print(-b[1])"
+}
+
+# 0: learning rates, chosen on the validation split (never the test split)
+./piece continual "${COMMON[@]}" --methods seqft,piece-s,random --lr-sweep 1e-4,3e-4,1e-3 --seeds 1 --eval-split valid --out "$OUT/lr-sweep"
+LR_S=$(best_lr "$OUT/lr-sweep" piece-s)     # masked methods (piece-f takes piece-s's rate)
+LR_F=$(best_lr "$OUT/lr-sweep" seqft)       # methods that train the whole model
+
+# 1: PIECE's ratio sweep (0.1 %, 1 %, 5 %) beside a random mask and SeqFT, 3 seeds
+./piece continual "${COMMON[@]}" --methods piece-s,piece-f,random,seqft,piece-s@0.01,piece-s@0.05,piece-f@0.01,piece-f@0.05 \
+    --seeds 1,2,3 --lr-from "$OUT/lr-sweep" --lr piece-f="$LR_S" --out "$OUT/ratios"
+
+# 2: the other continual-learning methods, one seed, rates by family
+./piece continual "${COMMON[@]}" --methods ewc,lwf,gem,replay,replay-online,migu,seqlora,olora,layernorm --seeds 1 \
+    --lr ewc="$LR_F",lwf="$LR_F",gem="$LR_F",replay="$LR_F",replay-online="$LR_F",migu="$LR_F",seqlora="$LR_S",olora="$LR_S",layernorm="$LR_S" \
+    --out "$OUT/baselines"
+
+# 3: PIECE-S with the RMSNorm gains excluded from selection, the three ratios, 3 seeds
+./piece continual "${COMMON[@]}" --methods piece-s,piece-s@0.01,piece-s@0.05 --eligible no-norms --seeds 1,2,3 \
+    --lr-from "$OUT/lr-sweep" --out "$OUT/no-norms"
+
+python3 docs/results/tables.py "$OUT/lr-sweep" "$OUT/ratios" "$OUT/baselines" "$OUT/no-norms"
