@@ -1,6 +1,6 @@
 package io.piece4j.tests;
 
-import io.piece4j.cli.PieceCli;
+
 import io.piece4j.nn.LlamaConfig;
 import io.piece4j.nn.format.SafetensorsFile;
 import io.piece4j.nn.model.LlamaModel;
@@ -10,9 +10,9 @@ import io.piece4j.piece.MaskFile;
 import io.piece4j.tensor.cpu.RefBackend;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+
+
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,16 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CommandLineTest {
     /** Runs `piece args...` and returns its exit code and stdout. */
     private static Object[] run(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(capture);
-            code = PieceCli.commandLine().execute(args);
-        } finally {
-            System.setOut(old);
-        }
-        return new Object[] {code, buf.toString(StandardCharsets.UTF_8)};
+        PieceRun r = PieceRun.of(args);
+        return new Object[] {r.exitCode(), r.out()};
     }
 
     @Test

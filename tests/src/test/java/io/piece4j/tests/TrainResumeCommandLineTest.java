@@ -8,9 +8,9 @@ import io.piece4j.piece.train.TrainingCheckpoint;
 import io.piece4j.tensor.cpu.RefBackend;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+
+
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -33,16 +33,8 @@ class TrainResumeCommandLineTest {
     private static final int STEPS_PER_EPOCH = EXAMPLES / BATCH, TOTAL = EPOCHS * STEPS_PER_EPOCH;
 
     private static Object[] run(String... args) {
-        PrintStream old = System.out;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream capture = new PrintStream(buf, true, StandardCharsets.UTF_8)) {
-            System.setOut(capture);
-            code = PieceCli.commandLine().execute(args);
-        } finally {
-            System.setOut(old);
-        }
-        return new Object[] {code, buf.toString(StandardCharsets.UTF_8)};
+        PieceRun r = PieceRun.of(args);
+        return new Object[] {r.exitCode(), r.out()};
     }
 
     private static List<String> trainArgs(Path model, Path data, Path out, Path ckpt, boolean resume) {
