@@ -2,7 +2,11 @@ package io.piece4j.bench;
 
 import io.piece4j.bench.ComparisonTable.Direction;
 import io.piece4j.cli.RunRecord;
+import io.piece4j.nn.model.DecodingPrecision;
+import io.piece4j.nn.model.DecodingWeights;
+import io.piece4j.nn.model.KvCache;
 import io.piece4j.nn.model.LlamaModel;
+import io.piece4j.nn.model.PackedDecoder;
 import io.piece4j.nn.optim.AdamW;
 import io.piece4j.piece.Estimator;
 import io.piece4j.piece.ImportanceEstimation;
@@ -21,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -253,6 +258,7 @@ final class CompareBench implements Callable<Integer> {
         var cfg = BenchModels.named(config);
         if (seq > cfg.maxSeqLen()) throw new IllegalArgumentException("--seq " + seq + " exceeds " + config + "'s max_seq_len " + cfg.maxSeqLen());
         double full, importance, masked, generate;
+        Map<DecodingPrecision, Double> packed = new EnumMap<>(DecodingPrecision.class), packedBytes = new EnumMap<>(DecodingPrecision.class);
         long p;
         double weightBytes;
         int genN = Math.min(genTokens, cfg.maxSeqLen() - 1);
@@ -291,15 +297,14 @@ final class CompareBench implements Callable<Integer> {
             figures.put("mask_k", mask.size());
 
             progress("piece4j generation (" + genN + " tokens) ...");
-            for (int w = 0; w < 3; w++) GenerateBench.decode(m, genN);
-            double[] runs = new double[3];
-            for (int r = 0; r < runs.length; r++) {
-                long s = System.nanoTime();
-                GenerateBench.decode(m, genN);
-                runs[r] = (System.nanoTime() - s) / 1e9;
+            generate = genN / GenerateBench.medianSeconds(() -> new KvCache(m), genN, 3, 3);
+            // the same decoding with packed weights, right after, on the same model
+            for (DecodingPrecision type : List.of(DecodingPrecision.F32, DecodingPrecision.BF16, DecodingPrecision.Q8)) {
+                progress("piece4j generation with " + type.label() + " weights in the packed decoder ...");
+                DecodingWeights w = DecodingWeights.of(m, type);
+                packedBytes.put(type, (double) w.byteSize());
+                packed.put(type, genN / GenerateBench.medianSeconds(() -> new PackedDecoder(w, be, DecodingPrecision.F32), genN, 3, 3));
             }
-            Arrays.sort(runs);
-            generate = genN / runs[1];
         }
         progress(String.format(Locale.ROOT, "  piece4j: full %.2f s/step, importance %.1f s, masked %.2f s/step, generation %.0f tokens/s",
                 full, importance, masked, generate));
@@ -310,6 +315,12 @@ final class CompareBench implements Callable<Integer> {
         figures.put("importance_seconds", importance);
         figures.put("masked_seconds_per_step", masked);
         figures.put("generate_tokens_per_second", generate);
+        for (DecodingPrecision type : packed.keySet()) {
+            figures.put("generate_" + type.label() + "_packed_tokens_per_second", packed.get(type));
+            figures.put("generate_" + type.label() + "_packed_weight_bytes", packedBytes.get(type));
+        }
+        progress(String.format(Locale.ROOT, "  packed decoder: f32 %.0f, bf16 %.0f, q8 %.0f tokens/s", packed.get(DecodingPrecision.F32),
+                packed.get(DecodingPrecision.BF16), packed.get(DecodingPrecision.Q8)));
         figures.put("weight_bytes_per_token", weightBytes);
 
         Map<String, Object> torch = pytorch(refs, env, cfg, t, genN);
@@ -334,6 +345,13 @@ final class CompareBench implements Callable<Integer> {
         table.add("generation, batch 1, fp32", "tokens/s", generate, "memory bound: read bandwidth / weight bytes per token", bound,
                 Direction.AT_LEAST, 0.85, String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6));
         table.info("generation, batch 1, fp32", "tokens/s", generate, torchName, tGen, "");
+        String fp32 = "piece4j fp32 generation (above)";
+        table.add("generation, batch 1, bf16", "tokens/s", packed.get(DecodingPrecision.BF16), fp32, generate, Direction.AT_LEAST, 1.6,
+                String.format(Locale.ROOT, "%.1f MB of weights held", packedBytes.get(DecodingPrecision.BF16) / 1e6));
+        table.add("generation, batch 1, q8 (Q8_0)", "tokens/s", packed.get(DecodingPrecision.Q8), fp32, generate, Direction.AT_LEAST, 2.5,
+                String.format(Locale.ROOT, "%.1f MB of weights held", packedBytes.get(DecodingPrecision.Q8) / 1e6));
+        table.info("generation, batch 1, fp32 in the packed decoder", "tokens/s", packed.get(DecodingPrecision.F32), fp32, generate,
+                "the decoder bf16 and q8 run in, with float32 matrices: separates the decoder's share of their ratios from the weights'");
         if (llama2c != null) llama2c(refs, env, table, generate, t, genN);
     }
 

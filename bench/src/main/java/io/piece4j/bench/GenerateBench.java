@@ -2,14 +2,20 @@ package io.piece4j.bench;
 
 import io.piece4j.cli.RunRecord;
 import io.piece4j.nn.generate.Sampler;
+import io.piece4j.nn.model.DecodingPrecision;
+import io.piece4j.nn.model.DecodingWeights;
 import io.piece4j.nn.model.KvCache;
 import io.piece4j.nn.model.LlamaModel;
+import io.piece4j.nn.model.PackedDecoder;
+import io.piece4j.nn.model.TokenDecoder;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.spi.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * Decoding speed with the KV cache: tokens fed one at a time, each choosing the argmax of the previous
@@ -26,29 +32,30 @@ final class GenerateBench implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--warmup", defaultValue = "3", description = "untimed decodes of --tokens tokens first") int warmup;
     @Option(names = "--repeats", defaultValue = "3", description = "timed decodes; the median is reported") int repeats;
+    @Option(names = "--weights", defaultValue = "f32", description = "f32 (the training model and its KV cache), bf16 or q8 (Q8_0)")
+    String weights;
+    @Option(names = "--kv-cache", defaultValue = "f32", description = "f32 or bf16 (with bf16 or q8 weights, or f32 through the packed decoder)")
+    String kvCache;
     @Option(names = "--json") boolean json;
 
     @Override
     public Integer call() throws Exception {
+        DecodingPrecision weightType = DecodingPrecision.parse("--weights", weights, DecodingPrecision.F32, DecodingPrecision.BF16, DecodingPrecision.Q8);
+        DecodingPrecision cacheType = DecodingPrecision.parse("--kv-cache", kvCache, DecodingPrecision.F32, DecodingPrecision.BF16);
         try (Backend be = Backends.create(backend, threads)) {
             LlamaModel m = BenchModels.load(model, config, be, seed);
             int n = Math.min(tokens, m.config().maxSeqLen() - 1);
-            for (int w = 0; w < warmup; w++) decode(m, n); // JIT compilation and first touch of buffers
-            double[] runs = new double[repeats];
-            for (int r = 0; r < repeats; r++) {
-                long t0 = System.nanoTime();
-                decode(m, n);
-                runs[r] = (System.nanoTime() - t0) / 1e9;
-            }
-            java.util.Arrays.sort(runs);
-            double secs = runs[repeats / 2]; // the median run
+            boolean trainingModel = weightType == DecodingPrecision.F32 && cacheType == DecodingPrecision.F32;
+            DecodingWeights w = trainingModel ? null : DecodingWeights.of(m, weightType);
+            Supplier<TokenDecoder> decoders = trainingModel ? () -> new KvCache(m) : () -> new PackedDecoder(w, be, cacheType);
+            double secs = medianSeconds(decoders, n, warmup, repeats);
             double tps = n / secs;
-            System.out.printf("generate: %d tokens on %s (%s) in %.3f s: %.1f tokens/s%n", n, be.description(),
-                    model != null ? model : config, secs, tps);
+            System.out.printf("generate: %d tokens on %s (%s, weights %s, KV cache %s) in %.3f s: %.1f tokens/s%n", n, be.description(),
+                    model != null ? model : config, weightType.label(), cacheType.label(), secs, tps);
             if (json) {
                 System.out.println(new RunRecord().put("benchmark", "generate").put("backend", be.name()).put("threads", be.threads())
                         .put("model", model != null ? model.toString() : config).put("parameters", m.layout().size())
-                        .put("tokens", n).put("seconds", secs).put("warmup_runs", warmup).put("timed_runs", repeats).put("tokens_per_second", tps).put("seed", seed)
+                        .put("weights", weightType.label()).put("kv_cache", cacheType.label()).put("tokens", n).put("seconds", secs).put("warmup_runs", warmup).put("timed_runs", repeats).put("tokens_per_second", tps).put("seed", seed)
                         .withEnvironment().toJson());
             }
         }
@@ -57,8 +64,26 @@ final class GenerateBench implements Callable<Integer> {
 
     /** Decodes n tokens greedily from BOS with a fresh KV cache. */
     static void decode(LlamaModel m, int n) {
-        KvCache cache = new KvCache(m);
+        decode(new KvCache(m), n);
+    }
+
+    /** Decodes n tokens greedily from BOS with a fresh decoder. */
+    static void decode(TokenDecoder cache, int n) {
         int token = 1;
         for (int i = 0; i < n; i++) token = Sampler.argmax(cache.forward(token));
+    }
+
+    /** The median seconds of decoding n tokens with a fresh decoder, after untimed warm-up runs (JIT, first touch of buffers). */
+    static double medianSeconds(Supplier<TokenDecoder> decoders, int n, int warmup, int repeats) {
+        for (int i = 0; i < warmup; i++) decode(decoders.get(), n);
+        double[] runs = new double[repeats];
+        for (int r = 0; r < repeats; r++) {
+            TokenDecoder d = decoders.get();
+            long t0 = System.nanoTime();
+            decode(d, n);
+            runs[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        Arrays.sort(runs);
+        return runs[repeats / 2];
     }
 }

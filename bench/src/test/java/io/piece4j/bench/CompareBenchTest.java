@@ -82,6 +82,14 @@ class CompareBenchTest {
         Map<String, Object> masked = row(json, "masked PIECE step (r = 0.001) vs piece4j's full step");
         assertTrue(masked.get("ratio") instanceof Double d && d > 0, "masked vs full is measured in the same run: " + masked);
 
+        // bf16 and q8 decoding are compared with piece4j's own fp32 figure of the same run
+        double fp32 = ((Number) row(json, "generation, batch 1, fp32").get("piece4j")).doubleValue();
+        for (String packed : List.of("generation, batch 1, bf16", "generation, batch 1, q8")) {
+            Map<String, Object> g = row(json, packed);
+            assertEquals(fp32, ((Number) g.get("reference_value")).doubleValue(), packed + " is measured against the fp32 row: " + g);
+            assertTrue(g.get("ratio") instanceof Double d && d > 0 && g.get("met") instanceof Boolean, packed + " has a ratio and a verdict: " + g);
+        }
+
         Map<String, Object> stream = reference(json, "stream_read");
         if (ReferencePrograms.onPath("gcc")) {
             assertEquals("ran", stream.get("status"), "with gcc the bandwidth test builds and runs: " + stream);

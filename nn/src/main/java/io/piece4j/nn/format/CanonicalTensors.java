@@ -3,6 +3,7 @@ package io.piece4j.nn.format;
 import io.piece4j.nn.LlamaConfig;
 import io.piece4j.nn.LlamaConfig.ParamSpec;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +17,7 @@ import java.util.function.UnaryOperator;
  * once, with exactly the shape the config implies, and nothing else.
  */
 final class CanonicalTensors {
-    private record Found(String fileName, int[] shape, ElementType type, CheckpointTensor.Source source) {}
+    private record Found(String fileName, int[] shape, ElementType type, CheckpointTensor.Source source, MemorySegment stored) {}
 
     private final Path file;
     private final Map<String, Found> found = new HashMap<>();
@@ -27,7 +28,13 @@ final class CanonicalTensors {
 
     void add(String canonical, String fileName, int[] shape, ElementType type, CheckpointTensor.Source source)
             throws CheckpointFormatException {
-        Found previous = found.put(canonical, new Found(fileName, shape, type, source));
+        add(canonical, fileName, shape, type, source, null);
+    }
+
+    /** As above, with the tensor's bytes as stored (row-major, in {@code type}), for readers that take them as they are. */
+    void add(String canonical, String fileName, int[] shape, ElementType type, CheckpointTensor.Source source, MemorySegment stored)
+            throws CheckpointFormatException {
+        Found previous = found.put(canonical, new Found(fileName, shape, type, source, stored));
         if (previous != null) {
             throw CheckpointFormatException.in(file, "tensor '" + fileName + "' appears twice (also as '"
                     + previous.fileName() + "'): expected each parameter once");
@@ -58,7 +65,7 @@ final class CanonicalTensors {
                         + config.dim() + ", heads " + config.heads() + ", kvHeads " + config.kvHeads() + ", headDim "
                         + config.headDim() + ", hiddenDim " + config.hiddenDim() + ", vocab " + config.vocabSize() + ")");
             }
-            out.add(new CheckpointTensor(spec.name(), f.shape(), f.type(), f.source()));
+            out.add(new CheckpointTensor(spec.name(), f.shape(), f.type(), f.source(), f.stored()));
         }
         if (out.size() != found.size()) {
             for (Map.Entry<String, Found> e : found.entrySet()) {

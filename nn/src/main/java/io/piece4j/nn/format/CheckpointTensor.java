@@ -20,8 +20,13 @@ public final class CheckpointTensor {
     private final ElementType sourceType;
     private final long numel;
     private final Source source;
+    private final MemorySegment stored; // the bytes as the file stores them (row-major, sourceType), or null
 
     CheckpointTensor(String name, int[] shape, ElementType sourceType, Source source) {
+        this(name, shape, sourceType, source, null);
+    }
+
+    CheckpointTensor(String name, int[] shape, ElementType sourceType, Source source, MemorySegment stored) {
         this.name = name;
         this.shape = shape.clone();
         this.sourceType = sourceType;
@@ -29,6 +34,7 @@ public final class CheckpointTensor {
         for (int d : shape) n = Math.multiplyExact(n, d);
         this.numel = n;
         this.source = source;
+        this.stored = stored;
     }
 
     /** The canonical name (see {@link io.piece4j.nn.LlamaConfig#parameterSpecs()}). */
@@ -78,6 +84,40 @@ public final class CheckpointTensor {
             MemorySegment.copy(chunk, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, (dstIndex + done) * Float.BYTES, n);
             done += n;
         }
+    }
+
+    /**
+     * Whether the file's own bytes of this tensor can be taken as they are in {@code type} (by {@link #readBf16Bits}
+     * or {@link #readQ8_0}), without going through float32.
+     */
+    public boolean storedAs(ElementType type) {
+        return stored != null && sourceType == type;
+    }
+
+    /** The tensor's bfloat16 bits as stored, into dst (numel long): no float32 on the way. */
+    public void readBf16Bits(short[] dst) {
+        requireStored(ElementType.BF16, dst.length);
+        MemorySegment.copy(stored, LittleEndian.I16, 0, dst, 0, dst.length);
+    }
+
+    /**
+     * The tensor's Q8_0 blocks as stored (each 34 bytes: binary16 scale d, 32 int8 values), split into the int8
+     * values, into quants (numel long), and the scales as float32, into scales (numel / 32 long): no float32 copy of
+     * the values on the way.
+     */
+    public void readQ8_0(byte[] quants, float[] scales) {
+        requireStored(ElementType.Q8_0, quants.length);
+        if (scales.length * 32L != quants.length) throw new IllegalArgumentException(scales.length + " scales for " + quants.length + " values");
+        int bytes = ElementType.Q8_0.bytesPerBlock;
+        for (int b = 0; b < scales.length; b++) {
+            scales[b] = Float.float16ToFloat(stored.get(LittleEndian.I16, (long) b * bytes));
+            MemorySegment.copy(stored, ValueLayout.JAVA_BYTE, (long) b * bytes + 2, quants, b * 32, 32);
+        }
+    }
+
+    private void requireStored(ElementType type, long length) {
+        if (!storedAs(type)) throw new IllegalStateException(name + " is not stored as " + type + " (it is " + sourceType + ")");
+        if (length != numel) throw new IllegalArgumentException(length + " elements for " + name + " of " + numel);
     }
 
     /** A new array with all elements as float32. */

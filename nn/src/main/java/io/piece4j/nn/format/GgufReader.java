@@ -55,7 +55,7 @@ public final class GgufReader {
                 ElementType type = supportedType(t, file);
                 MemorySegment bytes = gguf.bytes(t);
                 tensors.add(canonical, t.name(), t.shape(), type,
-                        (first, count, dst, off) -> ElementCodec.decode(type, bytes, first, count, dst, off));
+                        (first, count, dst, off) -> ElementCodec.decode(type, bytes, first, count, dst, off), bytes);
             }
             List<CheckpointTensor> ordered = tensors.inOrderOf(config, TensorNames::toGguf);
 

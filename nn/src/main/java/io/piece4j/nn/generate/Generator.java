@@ -2,6 +2,7 @@ package io.piece4j.nn.generate;
 
 import io.piece4j.nn.model.KvCache;
 import io.piece4j.nn.model.LlamaModel;
+import io.piece4j.nn.model.TokenDecoder;
 
 import java.util.Arrays;
 import java.util.function.IntConsumer;
@@ -16,12 +17,17 @@ public final class Generator {
      * BOS or EOS token (llama2.c stops at BOS, which delimits sequences). onToken sees each new token.
      */
     public static int[] generate(LlamaModel model, int[] prompt, int maxTokens, Sampler sampler, int bos, int eos, IntConsumer onToken) {
+        return generate(new KvCache(model), prompt, maxTokens, sampler, bos, eos, onToken);
+    }
+
+    /** As above, with any decoder that starts empty (a {@link KvCache}, or a {@link io.piece4j.nn.model.PackedDecoder}). */
+    public static int[] generate(TokenDecoder cache, int[] prompt, int maxTokens, Sampler sampler, int bos, int eos, IntConsumer onToken) {
         if (prompt.length == 0) throw new IllegalArgumentException("the prompt needs at least one token (BOS)");
-        int limit = Math.min(maxTokens, model.config().maxSeqLen());
+        if (cache.length() != 0) throw new IllegalArgumentException("the decoder already holds " + cache.length() + " positions: expected a fresh one");
+        int limit = Math.min(maxTokens, cache.maxSeqLen());
         if (prompt.length >= limit) return Arrays.copyOf(prompt, Math.max(limit, 0));
         int[] seq = Arrays.copyOf(prompt, limit);
         int len = prompt.length;
-        KvCache cache = new KvCache(model);
         float[] logits = cache.forward(prompt);
         while (len < limit) {
             int next = sampler.sample(logits);

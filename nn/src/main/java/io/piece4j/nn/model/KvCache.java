@@ -16,7 +16,7 @@ import static io.piece4j.tensor.ops.MatMul.linear;
  * layer, so each new token costs one row of work instead of the whole prefix. Nothing is recorded for
  * autograd.
  */
-public final class KvCache {
+public final class KvCache implements TokenDecoder {
     private final LlamaModel model;
     private final Tensor[] keys, values; // per layer (maxSeq, kvHeads * headDim)
     private int length;
@@ -34,7 +34,9 @@ public final class KvCache {
     }
 
     /** Positions already in the cache. */
-    public int length() { return length; }
+    @Override public int length() { return length; }
+
+    @Override public int maxSeqLen() { return model.config().maxSeqLen(); }
 
     public void reset() { length = 0; }
 
@@ -42,6 +44,7 @@ public final class KvCache {
      * Feeds tokens at positions length..length+n-1 (a whole prompt at once, or one token) and returns the
      * logits (vocab) that predict the token after the last one.
      */
+    @Override
     public float[] forward(int... tokens) {
         var c = model.config();
         int n = tokens.length, pos = length;

@@ -205,4 +205,34 @@ public interface Backend extends AutoCloseable {
         CompactGradientKernels.maskedAdamwOnHost(this, param, idx, gradValues, m, v, lr, beta1, beta2, eps, weightDecay, bias1,
                 bias2, gradScale);
     }
+
+    // ---------------------------------------------------------------- decoding with packed weights
+
+    /**
+     * y (tokens, w.rows()) = x (tokens, w.cols()) W^T for a decoding-only weight matrix held as float32, bfloat16 or
+     * Q8_0 (see {@link PackedMatrix}): each weight widened to float32 and multiplied by the float32 activations,
+     * summed in float32 or better. Overwrites y.
+     *
+     * <p>The default runs {@link PackedKernels#linear} on the host through {@link #read} and {@link #write}: right on
+     * any backend, and overridden by those with kernels of their own.
+     */
+    default void packedLinear(PackedMatrix w, Tensor x, Tensor y, int tokens) {
+        float[] hx = new float[tokens * w.cols()], hy = new float[tokens * w.rows()]; // (tokens, cols), (tokens, rows)
+        read(x.storage(), x.offset(), hx, 0, hx.length);
+        PackedKernels.linear(w, hx, 0, hy, 0, tokens);
+        write(y.storage(), y.offset(), hy, 0, hy.length);
+    }
+
+    /**
+     * {@link #attention} for batch 1 over a KV cache held as bfloat16 bits on the host: keys and values
+     * (kvCapacity, kvHeads, headDim), of which the first tk positions are used. The default runs
+     * {@link PackedKernels#attentionBf16} on the host.
+     */
+    default void attentionBf16Cache(Tensor q, short[] keys, short[] values, Tensor out, int tq, int tk, int heads, int kvHeads,
+                                    int headDim) {
+        float[] hq = new float[tq * heads * headDim], ho = new float[hq.length]; // (tq, heads, headDim)
+        read(q.storage(), q.offset(), hq, 0, hq.length);
+        PackedKernels.attentionBf16(hq, 0, keys, values, ho, 0, tq, tk, heads, kvHeads, headDim);
+        write(out.storage(), out.offset(), ho, 0, ho.length);
+    }
 }

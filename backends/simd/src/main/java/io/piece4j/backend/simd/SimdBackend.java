@@ -4,6 +4,7 @@ import io.piece4j.tensor.Tensor;
 import io.piece4j.tensor.cpu.Buf;
 import io.piece4j.tensor.cpu.CpuBackend;
 import io.piece4j.tensor.spi.BinaryOp;
+import io.piece4j.tensor.spi.PackedMatrix;
 import io.piece4j.tensor.spi.Precision;
 import io.piece4j.tensor.spi.RopeLayout;
 import io.piece4j.tensor.spi.UnaryOp;
@@ -318,5 +319,12 @@ public final class SimdBackend extends CpuBackend {
     @Override
     public void sampledMatmulCompact(Tensor dY, Tensor x, int[] localIdx, Tensor dValues, int tokens, int outDim, int inDim) {
         SimdSampledMatmul.run(f(dY), off(dY), f(x), off(x), localIdx, f(dValues), off(dValues), true, tokens, outDim, inDim, pool);
+    }
+
+    // ---------------------------------------------------------------- decoding with packed weights
+
+    @Override
+    public void packedLinear(PackedMatrix w, Tensor x, Tensor y, int tokens) {
+        SimdPackedLinear.linear(w, f(x), off(x), f(y), off(y), tokens, pool);
     }
 }

@@ -1,0 +1,110 @@
+package io.piece4j.backend.simd;
+
+import io.piece4j.tensor.Tensor;
+import io.piece4j.tensor.spi.Bf16Matrix;
+import io.piece4j.tensor.spi.F32Matrix;
+import io.piece4j.tensor.spi.PackedKernels;
+import io.piece4j.tensor.spi.PackedMatrix;
+import io.piece4j.tensor.spi.Q8Matrix;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Vector API products with packed decoding weights against the reference kernel ({@link PackedKernels#linear},
+ * summing in double) at shapes that are not multiples of any lane count. Tolerance: float32 accumulation may differ
+ * from the double sum by a few units of the float32 epsilon times the sum of |w x|, so each element must be within
+ * 1e-5 * sum_j |w_j x_j| of the reference.
+ */
+class SimdPackedLinearTest {
+    private static final int[] AWKWARD = {1, 31, 33, 257};
+    private static final int[] Q8_COLS = {32, 64, 96, 288, 4096};
+    private static final int[] TOKENS = {1, 3};
+
+    private static float[] gaussian(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    /** simd and reference agree at every element within the stated tolerance. */
+    private static void checkAgainstReference(PackedMatrix w, int tokens, Random r, SimdBackend be) {
+        int rows = w.rows(), cols = w.cols();
+        float[] x = gaussian(r, tokens * cols);
+        float[] expected = new float[tokens * rows];
+        PackedKernels.linear(w, x, 0, expected, 0, tokens);
+        Tensor tx = Tensor.of(be, x, tokens, cols), ty = Tensor.zeros(be, tokens, rows);
+        be.packedLinear(w, tx, ty, tokens);
+        float[] got = ty.toArray();
+        float[] row = new float[cols];
+        for (int t = 0; t < tokens; t++) {
+            for (int i = 0; i < rows; i++) {
+                w.rowAsFloats(i, row, 0);
+                double scale = 0;
+                for (int j = 0; j < cols; j++) scale += Math.abs((double) row[j] * x[t * cols + j]);
+                double diff = Math.abs(got[t * rows + i] - expected[t * rows + i]);
+                assertTrue(diff <= 1e-5 * scale, w.typeName() + " (" + rows + ", " + cols + ") token " + t + " row " + i + ": simd "
+                        + got[t * rows + i] + " vs reference " + expected[t * rows + i] + ", off by " + diff + " > 1e-5 * " + scale);
+            }
+        }
+    }
+
+    @Test
+    void float32AndBfloat16ProductsEqualTheReferenceAtAwkwardShapes() {
+        Random r = new Random(11);
+        try (SimdBackend be = new SimdBackend(2)) {
+            for (int rows : AWKWARD) {
+                for (int cols : AWKWARD) {
+                    float[] w = gaussian(r, rows * cols);
+                    for (int tokens : TOKENS) {
+                        checkAgainstReference(new F32Matrix(w, rows, cols), tokens, r, be);
+                        checkAgainstReference(Bf16Matrix.rounded(w, rows, cols), tokens, r, be);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8ProductsEqualTheReferenceAtAwkwardRowCountsAndBlockMultipleColumns() {
+        Random r = new Random(12);
+        try (SimdBackend be = new SimdBackend(2)) {
+            for (int rows : AWKWARD) {
+                for (int cols : Q8_COLS) {
+                    Q8Matrix w = Q8Matrix.quantize(gaussian(r, rows * cols), rows, cols);
+                    for (int tokens : TOKENS) checkAgainstReference(w, tokens, r, be);
+                }
+            }
+        }
+    }
+
+    @Test
+    void q8RefusesRowsThatAreNotWholeBlocksAsGgufDoes() {
+        for (int cols : new int[] {1, 31, 33, 257}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Q8Matrix.quantize(new float[3 * cols], 3, cols));
+            assertTrue(e.getMessage().contains("multiple of 32") && e.getMessage().contains(cols + " columns"), e.getMessage());
+        }
+    }
+
+    @Test
+    void resultsAreBitIdenticalForOneAndTwoThreads() {
+        Random r = new Random(13);
+        int rows = 1000, cols = 288; // enough rows for several tasks
+        float[] w = gaussian(r, rows * cols), x = gaussian(r, cols);
+        for (PackedMatrix m : new PackedMatrix[] {new F32Matrix(w, rows, cols), Bf16Matrix.rounded(w, rows, cols), Q8Matrix.quantize(w, rows, cols)}) {
+            float[][] y = new float[2][];
+            for (int threads = 1; threads <= 2; threads++) {
+                try (SimdBackend be = new SimdBackend(threads)) {
+                    Tensor ty = Tensor.zeros(be, 1, rows);
+                    be.packedLinear(m, Tensor.of(be, x, 1, cols), ty, 1);
+                    y[threads - 1] = ty.toArray();
+                }
+            }
+            assertArrayEquals(y[0], y[1], m.typeName() + ": 1 and 2 threads differ");
+        }
+    }
+}

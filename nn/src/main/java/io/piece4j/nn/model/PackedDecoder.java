@@ -1,0 +1,147 @@
+package io.piece4j.nn.model;
+
+import io.piece4j.nn.LlamaConfig;
+import io.piece4j.tensor.Tensor;
+import io.piece4j.tensor.ops.RopeTable;
+import io.piece4j.tensor.spi.Backend;
+import io.piece4j.tensor.spi.Bf16Matrix;
+import io.piece4j.tensor.spi.BinaryOp;
+import io.piece4j.tensor.spi.RopeLayout;
+
+/**
+ * Decoding with a KV cache from {@link DecodingWeights} (matrices in float32, bfloat16 or Q8_0) instead of a
+ * {@link LlamaModel}: the same forward as {@link KvCache}, written against the backend's kernels directly, with
+ * every matrix product a {@link Backend#packedLinear}. The KV cache is float32 on the backend, or bfloat16 on the
+ * host (half the bytes; attention through {@link Backend#attentionBf16Cache}). Activations are allocated once per
+ * prompt length and reused, so decoding a token allocates nothing of the model's size.
+ */
+public final class PackedDecoder implements TokenDecoder {
+    private final DecodingWeights weights;
+    private final LlamaConfig c;
+    private final Backend be;
+    private final RopeTable rope;
+    private final RopeLayout ropeLayout;
+    private final Tensor[] attnNorm, mlpNorm; // per layer (C)
+    private final Tensor finalNorm;           // (C)
+    private final boolean bf16Cache;
+    private final Tensor[] keys, values;      // f32 cache: per layer (maxSeq, KV*D)
+    private final short[][] keyBits, valueBits; // bf16 cache: per layer (maxSeq, KV*D)
+    private int length;
+    private Activations act;
+
+    public PackedDecoder(DecodingWeights weights, Backend backend, DecodingPrecision kvCache) {
+        if (kvCache == DecodingPrecision.Q8) throw new IllegalArgumentException("--kv-cache q8: expected f32 or bf16");
+        this.weights = weights;
+        this.c = weights.config();
+        this.be = backend;
+        this.rope = RopeTable.of(backend, c.maxSeqLen(), RopeFrequencies.of(c));
+        this.ropeLayout = RopeLayout.valueOf(c.ropeLayout().name());
+        int n = c.layers(), kvDim = c.kvDim();
+        attnNorm = new Tensor[n];
+        mlpNorm = new Tensor[n];
+        for (int l = 0; l < n; l++) {
+            attnNorm[l] = Tensor.of(backend, weights.layers().get(l).attnNorm(), c.dim());
+            mlpNorm[l] = Tensor.of(backend, weights.layers().get(l).mlpNorm(), c.dim());
+        }
+        finalNorm = Tensor.of(backend, weights.finalNorm(), c.dim());
+        bf16Cache = kvCache == DecodingPrecision.BF16;
+        keys = bf16Cache ? null : new Tensor[n];
+        values = bf16Cache ? null : new Tensor[n];
+        keyBits = bf16Cache ? new short[n][] : null;
+        valueBits = bf16Cache ? new short[n][] : null;
+        for (int l = 0; l < n; l++) {
+            if (bf16Cache) {
+                keyBits[l] = new short[c.maxSeqLen() * kvDim];
+                valueBits[l] = new short[c.maxSeqLen() * kvDim];
+            } else {
+                keys[l] = Tensor.zeros(backend, c.maxSeqLen(), kvDim);
+                values[l] = Tensor.zeros(backend, c.maxSeqLen(), kvDim);
+            }
+        }
+    }
+
+    /** The buffers of one forward of n tokens. */
+    private record Activations(int n, Tensor x, Tensor xn, Tensor rstd, Tensor q, Tensor k, Tensor v, Tensor att, Tensor proj,
+                               Tensor gate, Tensor up, Tensor last, Tensor logits, float[] hostRow, float[] hostKv) {
+        static Activations of(Backend be, LlamaConfig c, int n) {
+            int qDim = c.heads() * c.headDim();
+            return new Activations(n,
+                    Tensor.zeros(be, n, c.dim()),            // x     (n, C) the residual stream
+                    Tensor.zeros(be, n, c.dim()),            // xn    (n, C) normed
+                    Tensor.zeros(be, n),                     // rstd  (n)
+                    Tensor.zeros(be, n, qDim),               // q     (n, H*D)
+                    Tensor.zeros(be, n, c.kvDim()),          // k     (n, KV*D)
+                    Tensor.zeros(be, n, c.kvDim()),          // v     (n, KV*D)
+                    Tensor.zeros(be, n, qDim),               // att   (n, H*D)
+                    Tensor.zeros(be, n, c.dim()),            // proj  (n, C) a block's output before the residual add
+                    Tensor.zeros(be, n, c.hiddenDim()),      // gate  (n, hidden), then silu(gate) * up
+                    Tensor.zeros(be, n, c.hiddenDim()),      // up    (n, hidden)
+                    Tensor.zeros(be, 1, c.dim()),            // last  (1, C) the last position, normed
+                    Tensor.zeros(be, 1, c.vocabSize()),      // logits (1, V)
+                    new float[c.dim()],                      // one embedding row on the host
+                    new float[n * c.kvDim()]);               // (n, KV*D) keys or values on their way to a bf16 cache
+        }
+    }
+
+    public DecodingWeights weights() { return weights; }
+
+    @Override public int length() { return length; }
+
+    @Override public int maxSeqLen() { return c.maxSeqLen(); }
+
+    public void reset() { length = 0; }
+
+    @Override
+    public float[] forward(int... tokens) {
+        int n = tokens.length, pos = length;
+        if (n == 0) throw new IllegalArgumentException("no tokens to feed");
+        if (pos + n > c.maxSeqLen()) throw new IllegalArgumentException("position " + (pos + n) + " exceeds max_seq_len " + c.maxSeqLen());
+        if (act == null || act.n != n) act = Activations.of(be, c, n);
+        Activations a = act;
+        int dim = c.dim(), h = c.heads(), kv = c.kvHeads(), hd = c.headDim(), kvDim = c.kvDim();
+        float eps = c.normEps();
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) throw new IllegalArgumentException("token " + tokens[t] + " outside the vocabulary of " + c.vocabSize());
+            weights.embeddings().rowAsFloats(tokens[t], a.hostRow, 0);
+            be.write(a.x.storage(), a.x.offset() + (long) t * dim, a.hostRow, 0, dim);
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            DecodingWeights.Layer w = weights.layers().get(l);
+            be.rmsnorm(a.x, attnNorm[l], a.xn, a.rstd, n, dim, eps);
+            be.packedLinear(w.wq(), a.xn, a.q, n);
+            be.packedLinear(w.wk(), a.xn, a.k, n);
+            be.packedLinear(w.wv(), a.xn, a.v, n);
+            be.rope(a.q, a.q, rope.cos(), rope.sin(), 1, n, h, hd, pos, ropeLayout, false, false);
+            be.rope(a.k, a.k, rope.cos(), rope.sin(), 1, n, kv, hd, pos, ropeLayout, false, false);
+            if (bf16Cache) {
+                storeBf16(a.k, keyBits[l], pos * kvDim, n * kvDim);
+                storeBf16(a.v, valueBits[l], pos * kvDim, n * kvDim);
+                be.attentionBf16Cache(a.q, keyBits[l], valueBits[l], a.att, n, pos + n, h, kv, hd);
+            } else {
+                be.copy(a.k.storage(), a.k.offset(), keys[l].storage(), keys[l].offset() + (long) pos * kvDim, (long) n * kvDim);
+                be.copy(a.v.storage(), a.v.offset(), values[l].storage(), values[l].offset() + (long) pos * kvDim, (long) n * kvDim);
+                be.attention(a.q, keys[l], values[l], a.att, null, 1, n, pos + n, c.maxSeqLen(), h, kv, hd);
+            }
+            be.packedLinear(w.wo(), a.att, a.proj, n);
+            be.binary(BinaryOp.ADD, a.x, a.proj, a.x);
+            be.rmsnorm(a.x, mlpNorm[l], a.xn, a.rstd, n, dim, eps);
+            be.packedLinear(w.wGate(), a.xn, a.gate, n);
+            be.packedLinear(w.wUp(), a.xn, a.up, n);
+            be.swiglu(a.gate, a.up, a.gate);
+            be.packedLinear(w.wDown(), a.gate, a.proj, n);
+            be.binary(BinaryOp.ADD, a.x, a.proj, a.x);
+        }
+        length += n;
+        Tensor lastRow = a.x.rowsNoGrad(n - 1, 1);                                                   // (1, C)
+        be.rmsnorm(lastRow, finalNorm, a.last, a.rstd, 1, dim, eps);
+        be.packedLinear(weights.output(), a.last, a.logits, 1);                                      // (1, V)
+        return a.logits.toArray();
+    }
+
+    /** count floats of src, rounded to bfloat16, into dst[at ..]. */
+    private void storeBf16(Tensor src, short[] dst, int at, int count) {
+        float[] host = act.hostKv;
+        be.read(src.storage(), src.offset(), host, 0, count);
+        for (int i = 0; i < count; i++) dst[at + i] = Bf16Matrix.toBf16(host[i]);
+    }
+}
