@@ -7,7 +7,11 @@ import io.piece4j.tensor.cpu.CpuBackend;
 import io.piece4j.tensor.cpu.RefBackend;
 import io.piece4j.tensor.spi.Backend;
 import io.piece4j.tensor.spi.BackendProvider;
+import io.piece4j.tensor.spi.Bf16Matrix;
 import io.piece4j.tensor.spi.BinaryOp;
+import io.piece4j.tensor.spi.F32Matrix;
+import io.piece4j.tensor.spi.PackedMatrix;
+import io.piece4j.tensor.spi.Q8Matrix;
 import io.piece4j.tensor.spi.RopeLayout;
 import io.piece4j.tensor.spi.UnaryOp;
 import org.junit.jupiter.api.AfterAll;
@@ -84,7 +88,10 @@ class BackendConformanceTest {
             // inherited by simd (not measured there)
             Map.entry("unaryBackward", 4.0), Map.entry("broadcastAxis", 4.0), Map.entry("embedding", 4.0),
             Map.entry("accumulateMoments", 4.0), Map.entry("sumOfSquares", 16.0), Map.entry("sumAxis", 16.0),
-            Map.entry("embeddingBackward", 16.0), Map.entry("sumOfSquaresAt", 16.0));
+            Map.entry("embeddingBackward", 16.0), Map.entry("sumOfSquaresAt", 16.0),
+            // decoding with packed weights (simd's packedLinear measured worst 5.41, at bf16 1x64); backends without their
+            // own run the reference kernels on the host, which is exact
+            Map.entry("packedLinear", 22.0), Map.entry("attentionBf16Cache", 4.0));
 
     /** The backend methods that are not kernels: identity and memory. */
     private static final Set<String> NOT_KERNELS = Set.of("name", "description", "threads", "precision", "allocate", "write",
@@ -461,6 +468,47 @@ class BackendConformanceTest {
         }
     }
 
+    /** A (rows, cols) matrix of values in [-1, 1] in each packed type (q8 only where cols is whole blocks). */
+    private static List<PackedMatrix> packedMatrices(Rng rng, int rows, int cols) {
+        float[] w = random(rng, rows * cols, -1, 1);
+        List<PackedMatrix> out = new ArrayList<>(List.of(new F32Matrix(w, rows, cols), Bf16Matrix.rounded(w, rows, cols)));
+        if (cols % Q8Matrix.BLOCK == 0) out.add(Q8Matrix.quantize(w, rows, cols));
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("subjects")
+    void packedLinearAndBf16CacheAttention(String name) {
+        Backend be = open(name);
+        Rng rng = new Rng(17);
+        for (int rows : SIZES) {
+            for (int cols : new int[] {1, 31, 33, 64, 257, 288}) {
+                for (PackedMatrix w : packedMatrices(rng, rows, cols)) {
+                    for (int tokens : new int[] {1, 3}) {
+                        Inputs in = inputs(rng, -1, 1, new int[] {tokens, cols}, new int[] {tokens, rows});
+                        compare("packedLinear", "packedLinear " + w.typeName() + " " + rows + "x" + cols + " tokens=" + tokens, be, in,
+                                t -> { t[0].backend().packedLinear(w, t[0], t[1], tokens); return null; }, max(1));
+                    }
+                }
+            }
+        }
+        for (int group : new int[] {1, 2, 4}) {
+            int tq = 3, tk = 20, cap = 32, kvHeads = 2, heads = 2 * group, hd = 16;
+            short[] keys = bf16(random(rng, cap * kvHeads * hd, -1, 1)), values = bf16(random(rng, cap * kvHeads * hd, -1, 1));
+            Inputs in = inputs(rng, -1, 1, new int[] {tq * heads * hd}, new int[] {tq * heads * hd});
+            compare("attentionBf16Cache", "attentionBf16Cache group=" + group, be, in, t -> {
+                t[0].backend().attentionBf16Cache(t[0], keys, values, t[1], tq, tk, heads, kvHeads, hd);
+                return null;
+            }, max(1));
+        }
+    }
+
+    private static short[] bf16(float[] v) {
+        short[] b = new short[v.length];
+        for (int i = 0; i < v.length; i++) b[i] = Bf16Matrix.toBf16(v[i]);
+        return b;
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("subjects")
     void swigluEmbeddingCrossEntropyAdamw(String name) {
@@ -730,6 +778,13 @@ class BackendConformanceTest {
         cases.add(new Threaded("accumulateMoments", inputs(rng, -1, 1, new int[] {n}, new int[] {n}, new int[] {n}),
                 t -> { t[0].backend().accumulateMoments(t[0], t[1], t[2]); return null; }));
         cases.add(new Threaded("sumOfSquaresAt", inputs(rng, -1, 1, new int[] {n}), t -> t[0].backend().sumOfSquaresAt(t[0], masked)));
+        for (PackedMatrix w : packedMatrices(rng, 700, 288)) { // several row blocks of the output
+            cases.add(new Threaded("packedLinear", inputs(rng, -1, 1, new int[] {2, 288}, new int[] {2, 700}),
+                    t -> { t[0].backend().packedLinear(w, t[0], t[1], 2); return null; }));
+        }
+        short[] cacheKeys = bf16(random(rng, 40 * 2 * 16, -1, 1)), cacheValues = bf16(random(rng, 40 * 2 * 16, -1, 1));
+        cases.add(new Threaded("attentionBf16Cache", inputs(rng, -1, 1, new int[] {2 * 8 * 16}, new int[] {2 * 8 * 16}),
+                t -> { t[0].backend().attentionBf16Cache(t[0], cacheKeys, cacheValues, t[1], 2, 40, 8, 2, 16); return null; }));
         return cases;
     }
 
