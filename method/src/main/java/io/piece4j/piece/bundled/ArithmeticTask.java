@@ -4,8 +4,12 @@ import io.piece4j.tensor.Rng;
 
 /**
  * Arithmetic word problems (in the spirit of TRACE's NumGLUE): someone has a few things, gains or loses
- * some, how many are left? Operands 1-9, so the 117 distinct sums and differences are all seen in
- * training while the wording, names and things vary; the answer is the number.
+ * one to three, how many are there now? The start is 1-9 and the change 1-3, so the 48 distinct sums and
+ * differences are each seen several times in training while the wording, names and things vary; the
+ * answer is the number.
+ *
+ * <p>An earlier version let the change be 1-9 too (117 facts): full fine-tuning of the bundled base reached
+ * only 0.10 on it after 400 records x 8 epochs, so it failed the benchmark's rule that SeqFT learns every task.
  */
 final class ArithmeticTask implements BundledTasks.Task {
     private static final String[] THINGS = {"apples", "coins", "eggs", "nails", "candles", "plums", "buttons", "shells",
@@ -22,18 +26,14 @@ final class ArithmeticTask implements BundledTasks.Task {
     ArithmeticTask(World world) { this.names = BundledTasks.firstNames(world); }
 
     @Override public String name() { return "arithmetic"; }
-    @Override public String domain() { return "arithmetic word problems (sums and differences of 1-9)"; }
+    @Override public String domain() { return "arithmetic word problems (1-9 plus or minus 1-3)"; }
     @Override public String metric() { return "accuracy-number"; }
     @Override public int maxNewTokens() { return 6; }
 
     @Override
     public BundledTasks.Item next(Rng rng) {
         boolean add = rng.nextInt(2) == 0;
-        int a = 1 + rng.nextInt(9), b = 1 + rng.nextInt(9);
-        if (!add && b >= a) { // differences stay positive: draw a > b
-            a = 2 + rng.nextInt(8);
-            b = 1 + rng.nextInt(a - 1);
-        }
+        int b = 1 + rng.nextInt(3), a = add ? 1 + rng.nextInt(9) : b + 1 + rng.nextInt(9 - b); // differences stay positive
         String name = WorldText.pick(rng, names), things = WorldText.pick(rng, THINGS);
         String change = WorldText.pick(rng, add ? GAIN : LOSE);
         String text = WorldText.pick(rng, START) + " Then {N} " + change + ". " + WorldText.pick(rng, QUESTION);

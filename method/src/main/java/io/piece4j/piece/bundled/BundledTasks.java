@@ -50,7 +50,7 @@ public final class BundledTasks {
      */
     public static List<Task> all(World world) {
         return List.of(new StanceTask(world), new TranslationTask(), new ArithmeticTask(world), new DateTask(),
-                new CodeTask(), new CategoryTask(), new MinutesTask(world));
+                new CodeTask(), new CategoryTask(world), new MinutesTask(world));
     }
 
     /** The first names of the world's people, in the world's order. */
