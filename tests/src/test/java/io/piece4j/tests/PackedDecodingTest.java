@@ -190,6 +190,29 @@ class PackedDecodingTest {
     }
 
     @Test
+    void aGgufBf16FileIsTakenAsStoredAndHoldsTheBitsRoundingGives() throws Exception {
+        Path dir = Files.createTempDirectory("bf16-gguf");
+        try (Backend be = new RefBackend()) {
+            LlamaModel m = model(be, true);
+            Path file = dir.resolve("model-bf16.gguf");
+            ModelFiles.save(m, file, ModelFiles.Format.GGUF, "bf16", null);
+            DecodingWeights rounded = DecodingWeights.of(m, DecodingPrecision.BF16);
+            try (Checkpoint c = Checkpoint.open(file)) {
+                DecodingWeights fromFile = DecodingWeights.of(c, DecodingPrecision.BF16);
+                long matrixValues = 0, normValues = 0;
+                for (ParameterLayout.Entry e : m.layout().entries()) {
+                    PackedMatrix q = matrix(fromFile, e.name());
+                    if (q == null) { normValues += e.numel(); continue; }
+                    matrixValues += e.numel();
+                    assertTrue(c.tensor(e.name()).storedAs(ElementType.BF16), e.name() + " is stored as BF16");
+                    assertArrayEquals(((Bf16Matrix) matrix(rounded, e.name())).bits(), assertInstanceOf(Bf16Matrix.class, q).bits(), e.name());
+                }
+                assertEquals(2 * matrixValues + 4 * normValues, fromFile.byteSize(), "2 bytes per matrix value, norms in float32, the tied head once");
+            }
+        }
+    }
+
+    @Test
     void aGgufQ8_0FileDecodesThroughTheQ8PathWithoutAFloat32CopyOfItsMatrices() throws Exception {
         Path dir = Files.createTempDirectory("q8-gguf");
         try (Backend be = new RefBackend()) {

@@ -40,7 +40,7 @@ final class SimdPackedLinear {
 
     static void linear(PackedMatrix w, float[] x, int xo, float[] y, int yo, int tokens, WorkerPool pool) {
         int rows = w.rows(), cols = w.cols();
-        int per = Math.max(1, MIN_TASK_WEIGHTS / cols), tasks = (rows + per - 1) / per;
+        int per = (Math.max(1, MIN_TASK_WEIGHTS / cols) + 3) / 4 * 4, tasks = (rows + per - 1) / per;
         RowRange body = switch (w) {
             case F32Matrix m -> (from, to) -> f32Rows(m.values(), cols, x, xo, y, yo, rows, tokens, from, to);
             case Bf16Matrix m -> (from, to) -> bf16Rows(m.bits(), cols, x, xo, y, yo, rows, tokens, from, to);
@@ -52,36 +52,80 @@ final class SimdPackedLinear {
 
     private interface RowRange { void run(int fromRow, int toRow); }
 
+    // Each kernel runs four rows at a time: four independent chains of fma hide the fma latency (one chain per row
+    // would wait on its own previous fma every step) and share each load of x. Leftover rows run one at a time, with
+    // the same arithmetic per row, so a row's result does not depend on which group it fell in.
+
     private static void f32Rows(float[] v, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
         int bound = S.loopBound(cols);
-        for (int r = from; r < to; r++) {
-            int base = r * cols;
-            for (int t = 0; t < tokens; t++) {
-                int xb = xo + t * cols;
-                FloatVector acc = FloatVector.zero(S);
+        for (int t = 0; t < tokens; t++) {
+            int xb = xo + t * cols, yb = yo + t * rows;
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                int b0 = r * cols, b1 = b0 + cols, b2 = b1 + cols, b3 = b2 + cols;
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int j = 0;
-                for (; j < bound; j += L) acc = FloatVector.fromArray(S, v, base + j).fma(FloatVector.fromArray(S, x, xb + j), acc);
-                float s = LaneMath.sum(acc);
-                for (; j < cols; j++) s = Math.fma(v[base + j], x[xb + j], s);
-                y[yo + t * rows + r] = s;
+                for (; j < bound; j += L) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xb + j);
+                    a0 = FloatVector.fromArray(S, v, b0 + j).fma(xv, a0);
+                    a1 = FloatVector.fromArray(S, v, b1 + j).fma(xv, a1);
+                    a2 = FloatVector.fromArray(S, v, b2 + j).fma(xv, a2);
+                    a3 = FloatVector.fromArray(S, v, b3 + j).fma(xv, a3);
+                }
+                y[yb + r] = f32Tail(v, b0, x, xb, j, cols, LaneMath.sum(a0));
+                y[yb + r + 1] = f32Tail(v, b1, x, xb, j, cols, LaneMath.sum(a1));
+                y[yb + r + 2] = f32Tail(v, b2, x, xb, j, cols, LaneMath.sum(a2));
+                y[yb + r + 3] = f32Tail(v, b3, x, xb, j, cols, LaneMath.sum(a3));
+            }
+            for (; r < to; r++) {
+                int b0 = r * cols;
+                FloatVector a0 = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += L) a0 = FloatVector.fromArray(S, v, b0 + j).fma(FloatVector.fromArray(S, x, xb + j), a0);
+                y[yb + r] = f32Tail(v, b0, x, xb, j, cols, LaneMath.sum(a0));
             }
         }
     }
 
+    private static float f32Tail(float[] v, int base, float[] x, int xb, int j, int cols, float s) {
+        for (; j < cols; j++) s = Math.fma(v[base + j], x[xb + j], s);
+        return s;
+    }
+
     private static void bf16Rows(short[] bits, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
         int bound = S.loopBound(cols);
-        for (int r = from; r < to; r++) {
-            int base = r * cols;
-            for (int t = 0; t < tokens; t++) {
-                int xb = xo + t * cols;
-                FloatVector acc = FloatVector.zero(S);
+        for (int t = 0; t < tokens; t++) {
+            int xb = xo + t * cols, yb = yo + t * rows;
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                int b0 = r * cols, b1 = b0 + cols, b2 = b1 + cols, b3 = b2 + cols;
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int j = 0;
-                for (; j < bound; j += L) acc = widen(bits, base + j).fma(FloatVector.fromArray(S, x, xb + j), acc);
-                float s = LaneMath.sum(acc);
-                for (; j < cols; j++) s = Math.fma(Bf16Matrix.toFloat(bits[base + j]), x[xb + j], s);
-                y[yo + t * rows + r] = s;
+                for (; j < bound; j += L) {
+                    FloatVector xv = FloatVector.fromArray(S, x, xb + j);
+                    a0 = widen(bits, b0 + j).fma(xv, a0);
+                    a1 = widen(bits, b1 + j).fma(xv, a1);
+                    a2 = widen(bits, b2 + j).fma(xv, a2);
+                    a3 = widen(bits, b3 + j).fma(xv, a3);
+                }
+                y[yb + r] = bf16Tail(bits, b0, x, xb, j, cols, LaneMath.sum(a0));
+                y[yb + r + 1] = bf16Tail(bits, b1, x, xb, j, cols, LaneMath.sum(a1));
+                y[yb + r + 2] = bf16Tail(bits, b2, x, xb, j, cols, LaneMath.sum(a2));
+                y[yb + r + 3] = bf16Tail(bits, b3, x, xb, j, cols, LaneMath.sum(a3));
+            }
+            for (; r < to; r++) {
+                int b0 = r * cols;
+                FloatVector a0 = FloatVector.zero(S);
+                int j = 0;
+                for (; j < bound; j += L) a0 = widen(bits, b0 + j).fma(FloatVector.fromArray(S, x, xb + j), a0);
+                y[yb + r] = bf16Tail(bits, b0, x, xb, j, cols, LaneMath.sum(a0));
             }
         }
+    }
+
+    private static float bf16Tail(short[] bits, int base, float[] x, int xb, int j, int cols, float s) {
+        for (; j < cols; j++) s = Math.fma(Bf16Matrix.toFloat(bits[base + j]), x[xb + j], s);
+        return s;
     }
 
     /** L bfloat16 values from bits[at ..] as float32: sign-extend to int, shift the 16 bits into the high half. */
@@ -93,24 +137,43 @@ final class SimdPackedLinear {
 
     private static void q8Rows(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
         int blocks = cols / Q8Matrix.BLOCK;
-        for (int r = from; r < to; r++) {
-            for (int t = 0; t < tokens; t++) {
-                int xb = xo + t * cols;
-                FloatVector acc = FloatVector.zero(S);
+        for (int t = 0; t < tokens; t++) {
+            int xb = xo + t * cols, yb = yo + t * rows;
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (int b = 0; b < blocks; b++) {
-                    int qb = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK;
-                    FloatVector block = FloatVector.zero(S); // sum of q * x over the block's 32 values
-                    for (int j = 0; j < Q8Matrix.BLOCK; j += BYTE_LANES) {
-                        ByteVector bytes = ByteVector.fromArray(BYTES, q, qb + j);
-                        for (int part = 0; part < BYTE_LANES / L; part++) {
-                            FloatVector qf = (FloatVector) bytes.convertShape(VectorOperators.B2F, S, part);
-                            block = qf.fma(FloatVector.fromArray(S, x, xj + j + part * L), block);
-                        }
-                    }
-                    acc = block.fma(FloatVector.broadcast(S, d[r * blocks + b]), acc);
+                    int q0 = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK, s0 = r * blocks + b;
+                    a0 = q8Block(q, q0, x, xj).fma(FloatVector.broadcast(S, d[s0]), a0);
+                    a1 = q8Block(q, q0 + cols, x, xj).fma(FloatVector.broadcast(S, d[s0 + blocks]), a1);
+                    a2 = q8Block(q, q0 + 2 * cols, x, xj).fma(FloatVector.broadcast(S, d[s0 + 2 * blocks]), a2);
+                    a3 = q8Block(q, q0 + 3 * cols, x, xj).fma(FloatVector.broadcast(S, d[s0 + 3 * blocks]), a3);
                 }
-                y[yo + t * rows + r] = LaneMath.sum(acc);
+                y[yb + r] = LaneMath.sum(a0);
+                y[yb + r + 1] = LaneMath.sum(a1);
+                y[yb + r + 2] = LaneMath.sum(a2);
+                y[yb + r + 3] = LaneMath.sum(a3);
+            }
+            for (; r < to; r++) {
+                FloatVector a0 = FloatVector.zero(S);
+                for (int b = 0; b < blocks; b++) {
+                    a0 = q8Block(q, r * cols + b * Q8Matrix.BLOCK, x, xb + b * Q8Matrix.BLOCK).fma(FloatVector.broadcast(S, d[r * blocks + b]), a0);
+                }
+                y[yb + r] = LaneMath.sum(a0);
             }
         }
+    }
+
+    /** The lanes of sum over one block's 32 values of q * x, before the block's scale: int8 to float, then fma. */
+    private static FloatVector q8Block(byte[] q, int qb, float[] x, int xj) {
+        FloatVector block = FloatVector.zero(S);
+        for (int j = 0; j < Q8Matrix.BLOCK; j += BYTE_LANES) {
+            ByteVector bytes = ByteVector.fromArray(BYTES, q, qb + j);
+            for (int part = 0; part < BYTE_LANES / L; part++) {
+                FloatVector qf = (FloatVector) bytes.convertShape(VectorOperators.B2F, S, part);
+                block = qf.fma(FloatVector.fromArray(S, x, xj + j + part * L), block);
+            }
+        }
+        return block;
     }
 }

@@ -24,7 +24,7 @@ public final class KernelSuiteMain {
     private KernelSuiteMain() {}
 
     static final Class<?>[] KERNEL_TESTS = {LaneMathTest.class, SimdElementwiseTest.class, SimdNormsTest.class,
-            SimdSoftmaxTest.class, SimdRopeTest.class, SimdAttentionTest.class, SimdBackendTest.class};
+            SimdSoftmaxTest.class, SimdRopeTest.class, SimdAttentionTest.class, SimdBackendTest.class, SimdPackedLinearTest.class};
 
     public static void main(String[] args) throws ReflectiveOperationException {
         int passed = 0;
