@@ -68,7 +68,8 @@ final class CompareBench implements Callable<Integer> {
     @Option(names = "--stream-mib", defaultValue = "1024", description = "buffer of the bandwidth test, MiB (far larger than the caches)") int streamMib;
     @Option(names = "--fma-iterations", defaultValue = "100", description = "millions of iterations of the FMA peak loop per repeat") int fmaIterations;
     @Option(names = "--parts", split = ",", defaultValue = "machine,sgemm,model",
-            description = "what to run: machine (bandwidth, FMA peak), sgemm, model (train, importance, masked, generate)")
+            description = "what to run: machine (bandwidth, FMA peak), sgemm, model (train, importance, masked, generate),"
+                    + " generate (only decoding: fp32, bf16 and q8 weights, and the read bandwidth that bounds it)")
     List<String> parts;
     @Option(names = "--python", description = "the Python with Debian's python3-torch (default: /usr/bin/python3 if present, else python3)")
     String python;
@@ -85,8 +86,8 @@ final class CompareBench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         for (String l : layouts) if (!l.matches("nn|nt|tn")) throw new IllegalArgumentException("--layouts: expected nn, nt or tn, got " + l);
-        for (String p : parts) if (!List.of("machine", "sgemm", "model").contains(p)) {
-            throw new IllegalArgumentException("--parts: expected machine, sgemm or model, got " + p);
+        for (String p : parts) if (!List.of("machine", "sgemm", "model", "generate").contains(p)) {
+            throw new IllegalArgumentException("--parts: expected machine, sgemm, model or generate, got " + p);
         }
         MachineInfo machine = MachineInfo.detect();
         ReferencePrograms refs = new ReferencePrograms(cache != null ? cache : ReferencePrograms.defaultCache(), !noInstall);
@@ -105,9 +106,12 @@ final class CompareBench implements Callable<Integer> {
         if (parts.contains("machine") || parts.contains("model")) {
             bandwidth = streamBandwidth(refs, refEnv);
             peak = fmaPeak(refs, refEnv);
+        } else if (parts.contains("generate")) {
+            bandwidth = streamBandwidth(refs, refEnv);
         }
         if (parts.contains("sgemm")) sgemm(refs, refEnv, table, backendName, t, peak);
         if (parts.contains("model")) model(refs, refEnv, table, backendName, t, bandwidth, peak);
+        else if (parts.contains("generate")) generateOnly(table, backendName, t, bandwidth);
 
         String md = table.toMarkdown();
         System.out.println();
@@ -258,16 +262,12 @@ final class CompareBench implements Callable<Integer> {
         var cfg = BenchModels.named(config);
         if (seq > cfg.maxSeqLen()) throw new IllegalArgumentException("--seq " + seq + " exceeds " + config + "'s max_seq_len " + cfg.maxSeqLen());
         double full, importance, masked, generate;
-        Map<DecodingPrecision, Double> packed = new EnumMap<>(DecodingPrecision.class), packedBytes = new EnumMap<>(DecodingPrecision.class);
+        Generation gen;
         long p;
-        double weightBytes;
         int genN = Math.min(genTokens, cfg.maxSeqLen() - 1);
         try (Backend be = Backends.create(backendName, t)) {
             LlamaModel m = BenchModels.load(null, config, be, seed);
             p = m.layout().size();
-            // weights read per decoded token: every matrix and norm; the embedding table once more as the head if tied,
-            // else one row of it (negligible) plus the untied head
-            weightBytes = 4.0 * (cfg.tiedEmbeddings() ? p : p - (long) cfg.vocabSize() * cfg.dim());
             Rng rng = new Rng(seed);
             TokenBatch data = TrainBench.randomBatch(rng, cfg.vocabSize(), batch, seq);
             Tensor grads = m.enableGradients();
@@ -296,15 +296,8 @@ final class CompareBench implements Callable<Integer> {
             m.setTrainableIndices(null);
             figures.put("mask_k", mask.size());
 
-            progress("piece4j generation (" + genN + " tokens) ...");
-            generate = genN / GenerateBench.medianSeconds(() -> new KvCache(m), genN, 3, 3);
-            // the same decoding with packed weights, right after, on the same model
-            for (DecodingPrecision type : List.of(DecodingPrecision.F32, DecodingPrecision.BF16, DecodingPrecision.Q8)) {
-                progress("piece4j generation with " + type.label() + " weights in the packed decoder ...");
-                DecodingWeights w = DecodingWeights.of(m, type);
-                packedBytes.put(type, (double) w.byteSize());
-                packed.put(type, genN / GenerateBench.medianSeconds(() -> new PackedDecoder(w, be, DecodingPrecision.F32), genN, 3, 3));
-            }
+            gen = measureGeneration(be, m, genN);
+            generate = gen.fp32();
         }
         progress(String.format(Locale.ROOT, "  piece4j: full %.2f s/step, importance %.1f s, masked %.2f s/step, generation %.0f tokens/s",
                 full, importance, masked, generate));
@@ -314,14 +307,7 @@ final class CompareBench implements Callable<Integer> {
         figures.put("full_tokens_per_second", tokensPerStep / full);
         figures.put("importance_seconds", importance);
         figures.put("masked_seconds_per_step", masked);
-        figures.put("generate_tokens_per_second", generate);
-        for (DecodingPrecision type : packed.keySet()) {
-            figures.put("generate_" + type.label() + "_packed_tokens_per_second", packed.get(type));
-            figures.put("generate_" + type.label() + "_packed_weight_bytes", packedBytes.get(type));
-        }
-        progress(String.format(Locale.ROOT, "  packed decoder: f32 %.0f, bf16 %.0f, q8 %.0f tokens/s", packed.get(DecodingPrecision.F32),
-                packed.get(DecodingPrecision.BF16), packed.get(DecodingPrecision.Q8)));
-        figures.put("weight_bytes_per_token", weightBytes);
+        gen.record(figures);
 
         Map<String, Object> torch = pytorch(refs, env, cfg, t, genN);
         String torchName = torch == null ? "PyTorch" : "PyTorch " + torch.get("torch") + blasNote(torch);
@@ -341,18 +327,75 @@ final class CompareBench implements Callable<Integer> {
         double impTokens = (double) importanceBatches * tokensPerStep;
         table.add("importance pass (PIECE-S, " + importanceBatches + " batches)", "tokens/s", impTokens / importance, torchName,
                 impTokens / tImp, Direction.AT_LEAST, 3, "");
-        double bound = bandwidth * 1e9 / weightBytes;
-        table.add("generation, batch 1, fp32", "tokens/s", generate, "memory bound: read bandwidth / weight bytes per token", bound,
-                Direction.AT_LEAST, 0.85, String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6));
-        table.info("generation, batch 1, fp32", "tokens/s", generate, torchName, tGen, "");
-        String fp32 = "piece4j fp32 generation (above)";
-        table.add("generation, batch 1, bf16", "tokens/s", packed.get(DecodingPrecision.BF16), fp32, generate, Direction.AT_LEAST, 1.6,
-                String.format(Locale.ROOT, "%.1f MB of weights held", packedBytes.get(DecodingPrecision.BF16) / 1e6));
-        table.add("generation, batch 1, q8 (Q8_0)", "tokens/s", packed.get(DecodingPrecision.Q8), fp32, generate, Direction.AT_LEAST, 2.5,
-                String.format(Locale.ROOT, "%.1f MB of weights held", packedBytes.get(DecodingPrecision.Q8) / 1e6));
-        table.info("generation, batch 1, fp32 in the packed decoder", "tokens/s", packed.get(DecodingPrecision.F32), fp32, generate,
-                "the decoder bf16 and q8 run in, with float32 matrices: separates the decoder's share of their ratios from the weights'");
+        gen.addRows(table, bandwidth, torchName, tGen);
         if (llama2c != null) llama2c(refs, env, table, generate, t, genN);
+    }
+
+    /**
+     * Batch-1 greedy decoding of one model: fp32 as training holds the model ({@link KvCache}), then the packed decoder
+     * with float32, bfloat16 and Q8_0 matrices, right after one another.
+     *
+     * @param fp32        tokens/s of the fp32 decoding
+     * @param packed      tokens/s of the packed decoder per weight type
+     * @param packedBytes bytes of weights each type holds
+     * @param weightBytes float32 weight bytes read per token (the memory bound's denominator)
+     */
+    private record Generation(double fp32, Map<DecodingPrecision, Double> packed, Map<DecodingPrecision, Double> packedBytes,
+                              double weightBytes) {
+        void record(Map<String, Object> figures) {
+            figures.put("generate_tokens_per_second", fp32);
+            figures.put("weight_bytes_per_token", weightBytes);
+            for (DecodingPrecision type : packed.keySet()) {
+                figures.put("generate_" + type.label() + "_packed_tokens_per_second", packed.get(type));
+                figures.put("generate_" + type.label() + "_packed_weight_bytes", packedBytes.get(type));
+            }
+        }
+
+        /** The rows: fp32 against the memory bound (and PyTorch, if given), bf16 and q8 against fp32. */
+        void addRows(ComparisonTable table, double bandwidth, String torchName, double torchTokensPerSecond) {
+            double bound = bandwidth * 1e9 / weightBytes;
+            table.add("generation, batch 1, fp32", "tokens/s", fp32, "memory bound: read bandwidth / weight bytes per token", bound,
+                    Direction.AT_LEAST, 0.85, String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6));
+            if (torchName != null) table.info("generation, batch 1, fp32", "tokens/s", fp32, torchName, torchTokensPerSecond, "");
+            String reference = "piece4j fp32 generation (above)";
+            table.add("generation, batch 1, bf16", "tokens/s", packed.get(DecodingPrecision.BF16), reference, fp32, Direction.AT_LEAST, 1.6,
+                    String.format(Locale.ROOT, "%.1f MB of weights", packedBytes.get(DecodingPrecision.BF16) / 1e6));
+            table.add("generation, batch 1, q8 (Q8_0)", "tokens/s", packed.get(DecodingPrecision.Q8), reference, fp32, Direction.AT_LEAST, 2.5,
+                    String.format(Locale.ROOT, "%.1f MB of weights", packedBytes.get(DecodingPrecision.Q8) / 1e6));
+            table.info("generation, batch 1, fp32 in the packed decoder", "tokens/s", packed.get(DecodingPrecision.F32), reference, fp32,
+                    "the decoder bf16 and q8 run in, with float32 matrices: its share of their ratios, apart from the weights'");
+        }
+    }
+
+    private Generation measureGeneration(Backend be, LlamaModel m, int genN) {
+        var cfg = m.config();
+        long p = m.layout().size();
+        // weights read per decoded token: every matrix and norm; the embedding table once more as the head if tied,
+        // else one row of it (negligible) plus the untied head
+        double weightBytes = 4.0 * (cfg.tiedEmbeddings() ? p : p - (long) cfg.vocabSize() * cfg.dim());
+        progress("piece4j generation (" + genN + " tokens) ...");
+        double fp32 = genN / GenerateBench.medianSeconds(() -> new KvCache(m), genN, 3, 3);
+        Map<DecodingPrecision, Double> packed = new EnumMap<>(DecodingPrecision.class), bytes = new EnumMap<>(DecodingPrecision.class);
+        for (DecodingPrecision type : List.of(DecodingPrecision.F32, DecodingPrecision.BF16, DecodingPrecision.Q8)) {
+            progress("piece4j generation with " + type.label() + " weights in the packed decoder ...");
+            DecodingWeights w = DecodingWeights.of(m, type);
+            bytes.put(type, (double) w.byteSize());
+            packed.put(type, genN / GenerateBench.medianSeconds(() -> new PackedDecoder(w, be, DecodingPrecision.F32), genN, 3, 3));
+        }
+        progress(String.format(Locale.ROOT, "  generation: fp32 %.0f tokens/s; packed decoder: f32 %.0f, bf16 %.0f, q8 %.0f tokens/s", fp32,
+                packed.get(DecodingPrecision.F32), packed.get(DecodingPrecision.BF16), packed.get(DecodingPrecision.Q8)));
+        return new Generation(fp32, packed, bytes, weightBytes);
+    }
+
+    /** --parts generate: decoding alone, on the same random model as the model part uses. */
+    private void generateOnly(ComparisonTable table, String backendName, int t, double bandwidth) throws IOException {
+        var cfg = BenchModels.named(config);
+        try (Backend be = Backends.create(backendName, t)) {
+            LlamaModel m = BenchModels.load(null, config, be, seed);
+            Generation gen = measureGeneration(be, m, Math.min(genTokens, cfg.maxSeqLen() - 1));
+            gen.record(figures);
+            gen.addRows(table, bandwidth, null, Double.NaN);
+        }
     }
 
     private static String blasNote(Map<String, Object> torch) {

@@ -130,6 +130,27 @@ class CompareBenchTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theGeneratePartMeasuresFp32Bf16AndQ8DecodingAloneAgainstTheSameRunsFp32() throws Exception {
+        Path cache = Files.createTempDirectory("compare-cache");
+        Object[] r = piece("bench", "compare", "--parts", "generate", "--config", "tiny", "--gen-tokens", "8", "--stream-mib", "16",
+                "--no-install", "--cache", cache.toString(), "--threads", "2", "--json");
+        String out = (String) r[1];
+        assertEquals(0, r[0], out);
+        Map<String, Object> json = lastJson(out);
+        List<Object> rows = (List<Object>) json.get("rows");
+        assertEquals(4, rows.size(), "fp32 vs the memory bound, bf16, q8 and the packed decoder's fp32; nothing else ran: " + rows);
+        double fp32 = ((Number) row(json, "generation, batch 1, fp32").get("piece4j")).doubleValue();
+        Map<String, Object> q8 = row(json, "generation, batch 1, q8");
+        assertEquals(fp32, ((Number) q8.get("reference_value")).doubleValue(), "q8 against this run's fp32: " + q8);
+        assertEquals(">= 2.5x", q8.get("target"), "the q8 target of issue 10: " + q8);
+        Map<String, Object> figures = (Map<String, Object>) json.get("figures");
+        double q8Bytes = ((Number) figures.get("generate_q8_packed_weight_bytes")).doubleValue();
+        double f32Bytes = ((Number) figures.get("generate_f32_packed_weight_bytes")).doubleValue();
+        assertTrue(q8Bytes < 0.3 * f32Bytes, "q8 holds about 1.125 of float32's 4 bytes per matrix value: " + q8Bytes + " vs " + f32Bytes);
+    }
+
+    @Test
     void anUnknownPartIsRejectedWithTheExpectedNames() {
         // PieceCli's handler turns a bad option value into one line on stderr and exit code 2, in-process as in `piece`
         Object[] r = piece("bench", "compare", "--parts", "sgem");
