@@ -7,6 +7,7 @@ import io.piece4j.nn.model.DecodingWeights;
 import io.piece4j.nn.model.KvCache;
 import io.piece4j.nn.model.LlamaModel;
 import io.piece4j.nn.model.PackedDecoder;
+import io.piece4j.nn.model.TokenDecoder;
 import io.piece4j.nn.optim.AdamW;
 import io.piece4j.piece.Estimator;
 import io.piece4j.piece.ImportanceEstimation;
@@ -32,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 
 /**
  * piece4j against the machine's limits and against OpenBLAS, PyTorch and (if given) llama2.c, on the
@@ -367,24 +369,42 @@ final class CompareBench implements Callable<Integer> {
         }
     }
 
+    /**
+     * Every decoder is warmed up first (3 decodes each: JIT compilation of its kernels), then timed in 5 interleaved
+     * rounds (one decode of each per round) and the median round taken, so that a load that drifts during the run
+     * (a shared machine) weighs on every figure alike.
+     */
     private Generation measureGeneration(Backend be, LlamaModel m, int genN) {
         var cfg = m.config();
         long p = m.layout().size();
         // weights read per decoded token: every matrix and norm; the embedding table once more as the head if tied,
         // else one row of it (negligible) plus the untied head
         double weightBytes = 4.0 * (cfg.tiedEmbeddings() ? p : p - (long) cfg.vocabSize() * cfg.dim());
-        progress("piece4j generation (" + genN + " tokens) ...");
-        double fp32 = genN / GenerateBench.medianSeconds(() -> new KvCache(m), genN, 3, 3);
-        Map<DecodingPrecision, Double> packed = new EnumMap<>(DecodingPrecision.class), bytes = new EnumMap<>(DecodingPrecision.class);
-        for (DecodingPrecision type : List.of(DecodingPrecision.F32, DecodingPrecision.BF16, DecodingPrecision.Q8)) {
-            progress("piece4j generation with " + type.label() + " weights in the packed decoder ...");
+        List<DecodingPrecision> types = List.of(DecodingPrecision.F32, DecodingPrecision.BF16, DecodingPrecision.Q8);
+        Map<DecodingPrecision, Double> bytes = new EnumMap<>(DecodingPrecision.class);
+        List<Supplier<TokenDecoder>> decoders = new ArrayList<>(List.of(() -> new KvCache(m))); // fp32 first, then the packed types
+        for (DecodingPrecision type : types) {
             DecodingWeights w = DecodingWeights.of(m, type);
             bytes.put(type, (double) w.byteSize());
-            packed.put(type, genN / GenerateBench.medianSeconds(() -> new PackedDecoder(w, be, DecodingPrecision.F32), genN, 3, 3));
+            decoders.add(() -> new PackedDecoder(w, be, DecodingPrecision.F32));
         }
-        progress(String.format(Locale.ROOT, "  generation: fp32 %.0f tokens/s; packed decoder: f32 %.0f, bf16 %.0f, q8 %.0f tokens/s", fp32,
-                packed.get(DecodingPrecision.F32), packed.get(DecodingPrecision.BF16), packed.get(DecodingPrecision.Q8)));
-        return new Generation(fp32, packed, bytes, weightBytes);
+        progress("piece4j generation (" + genN + " tokens): fp32, then f32, bf16 and q8 weights in the packed decoder, 5 interleaved rounds ...");
+        for (Supplier<TokenDecoder> d : decoders) GenerateBench.medianSeconds(d, genN, 3, 1);
+        int rounds = 5;
+        double[][] seconds = new double[decoders.size()][rounds];
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < decoders.size(); i++) seconds[i][r] = GenerateBench.medianSeconds(decoders.get(i), genN, 0, 1);
+        }
+        double[] tokensPerSecond = new double[decoders.size()];
+        for (int i = 0; i < decoders.size(); i++) {
+            Arrays.sort(seconds[i]);
+            tokensPerSecond[i] = genN / seconds[i][rounds / 2];
+        }
+        Map<DecodingPrecision, Double> packed = new EnumMap<>(DecodingPrecision.class);
+        for (int i = 0; i < types.size(); i++) packed.put(types.get(i), tokensPerSecond[i + 1]);
+        progress(String.format(Locale.ROOT, "  generation: fp32 %.0f tokens/s; packed decoder: f32 %.0f, bf16 %.0f, q8 %.0f tokens/s",
+                tokensPerSecond[0], packed.get(DecodingPrecision.F32), packed.get(DecodingPrecision.BF16), packed.get(DecodingPrecision.Q8)));
+        return new Generation(tokensPerSecond[0], packed, bytes, weightBytes);
     }
 
     /** --parts generate: decoding alone, on the same random model as the model part uses. */

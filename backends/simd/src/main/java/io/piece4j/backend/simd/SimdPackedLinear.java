@@ -36,7 +36,7 @@ final class SimdPackedLinear {
     private static final int BYTE_LANES = Math.max(L, 8);
     private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * BYTE_LANES));
     /** Weights a task reads at least: below this a hand-off to another thread costs more than the work. */
-    private static final int MIN_TASK_WEIGHTS = 1 << 15;
+    private static final int MIN_TASK_WEIGHTS = 1 << 17;
 
     static void linear(PackedMatrix w, float[] x, int xo, float[] y, int yo, int tokens, WorkerPool pool) {
         int rows = w.rows(), cols = w.cols();
@@ -135,19 +135,34 @@ final class SimdPackedLinear {
         return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    // The Q8_0 loop is written out in one method, with no helper that returns a vector: a vector that crosses a call
+    // C2 does not inline is a heap object, and whether a large helper is inlined is up to C2's budget.
     private static void q8Rows(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
-        int blocks = cols / Q8Matrix.BLOCK;
+        int blocks = cols / Q8Matrix.BLOCK, parts = BYTE_LANES / L;
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
             int r = from;
             for (; r + 4 <= to; r += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (int b = 0; b < blocks; b++) {
-                    int q0 = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK, s0 = r * blocks + b;
-                    a0 = q8Block(q, q0, x, xj).fma(FloatVector.broadcast(S, d[s0]), a0);
-                    a1 = q8Block(q, q0 + cols, x, xj).fma(FloatVector.broadcast(S, d[s0 + blocks]), a1);
-                    a2 = q8Block(q, q0 + 2 * cols, x, xj).fma(FloatVector.broadcast(S, d[s0 + 2 * blocks]), a2);
-                    a3 = q8Block(q, q0 + 3 * cols, x, xj).fma(FloatVector.broadcast(S, d[s0 + 3 * blocks]), a3);
+                    int q0 = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK;
+                    FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0; // the block's sums of q * x
+                    for (int j = 0; j < Q8Matrix.BLOCK; j += BYTE_LANES) {
+                        ByteVector v0 = ByteVector.fromArray(BYTES, q, q0 + j), v1 = ByteVector.fromArray(BYTES, q, q0 + cols + j);
+                        ByteVector v2 = ByteVector.fromArray(BYTES, q, q0 + 2 * cols + j), v3 = ByteVector.fromArray(BYTES, q, q0 + 3 * cols + j);
+                        for (int part = 0; part < parts; part++) {
+                            FloatVector xv = FloatVector.fromArray(S, x, xj + j + part * L);
+                            s0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, S, part)).fma(xv, s0);
+                            s1 = ((FloatVector) v1.convertShape(VectorOperators.B2F, S, part)).fma(xv, s1);
+                            s2 = ((FloatVector) v2.convertShape(VectorOperators.B2F, S, part)).fma(xv, s2);
+                            s3 = ((FloatVector) v3.convertShape(VectorOperators.B2F, S, part)).fma(xv, s3);
+                        }
+                    }
+                    int d0 = r * blocks + b;
+                    a0 = s0.fma(FloatVector.broadcast(S, d[d0]), a0);
+                    a1 = s1.fma(FloatVector.broadcast(S, d[d0 + blocks]), a1);
+                    a2 = s2.fma(FloatVector.broadcast(S, d[d0 + 2 * blocks]), a2);
+                    a3 = s3.fma(FloatVector.broadcast(S, d[d0 + 3 * blocks]), a3);
                 }
                 y[yb + r] = LaneMath.sum(a0);
                 y[yb + r + 1] = LaneMath.sum(a1);
@@ -157,23 +172,18 @@ final class SimdPackedLinear {
             for (; r < to; r++) {
                 FloatVector a0 = FloatVector.zero(S);
                 for (int b = 0; b < blocks; b++) {
-                    a0 = q8Block(q, r * cols + b * Q8Matrix.BLOCK, x, xb + b * Q8Matrix.BLOCK).fma(FloatVector.broadcast(S, d[r * blocks + b]), a0);
+                    int q0 = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK;
+                    FloatVector s0 = FloatVector.zero(S);
+                    for (int j = 0; j < Q8Matrix.BLOCK; j += BYTE_LANES) {
+                        ByteVector v0 = ByteVector.fromArray(BYTES, q, q0 + j);
+                        for (int part = 0; part < parts; part++) {
+                            s0 = ((FloatVector) v0.convertShape(VectorOperators.B2F, S, part)).fma(FloatVector.fromArray(S, x, xj + j + part * L), s0);
+                        }
+                    }
+                    a0 = s0.fma(FloatVector.broadcast(S, d[r * blocks + b]), a0);
                 }
                 y[yb + r] = LaneMath.sum(a0);
             }
         }
-    }
-
-    /** The lanes of sum over one block's 32 values of q * x, before the block's scale: int8 to float, then fma. */
-    private static FloatVector q8Block(byte[] q, int qb, float[] x, int xj) {
-        FloatVector block = FloatVector.zero(S);
-        for (int j = 0; j < Q8Matrix.BLOCK; j += BYTE_LANES) {
-            ByteVector bytes = ByteVector.fromArray(BYTES, q, qb + j);
-            for (int part = 0; part < BYTE_LANES / L; part++) {
-                FloatVector qf = (FloatVector) bytes.convertShape(VectorOperators.B2F, S, part);
-                block = qf.fma(FloatVector.fromArray(S, x, xj + j + part * L), block);
-            }
-        }
-        return block;
     }
 }
