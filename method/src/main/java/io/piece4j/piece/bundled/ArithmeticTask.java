@@ -3,20 +3,20 @@ package io.piece4j.piece.bundled;
 import io.piece4j.tensor.Rng;
 
 /**
- * Arithmetic word problems (in the spirit of TRACE's NumGLUE): someone has a few things, gains or loses
- * one to three, how many are there now? The start is 1-9 and the change 1-3, so the 48 distinct sums and
- * differences are each seen several times in training while the wording, names and things vary; the
- * answer is the number.
+ * Arithmetic word problems (in the spirit of TRACE's NumGLUE): someone has 1-9 things, then gains or loses
+ * one; how many are there now? The story's wording, the person and the things vary; the answer is the number.
  *
- * <p>An earlier version let the change be 1-9 too (117 facts): full fine-tuning of the bundled base reached
- * only 0.10 on it after 400 records x 8 epochs, so it failed the benchmark's rule that SeqFT learns every task.
+ * <p>Why only one: the bundled 3.9M base did not learn two-operand problems. With a change of 1-9 (117 facts)
+ * full fine-tuning reached 0.10 after 400 records x 8 epochs, with a change of 1-3 (48 facts) 0.06 after 12
+ * epochs: at chance either way, while it learned every other task of the suite. Reading one number and the
+ * story's direction is what it can learn; the benchmark's rule is that SeqFT learns every task.
  */
 final class ArithmeticTask implements BundledTasks.Task {
     private static final String[] THINGS = {"apples", "coins", "eggs", "nails", "candles", "plums", "buttons", "shells",
             "stamps", "marbles", "loaves", "ribbons"};
-    private static final String[] GAIN = {"buys {b} more", "finds {b} more", "is given {b} more", "picks up {b} more",
-            "gets {b} more from a friend"};
-    private static final String[] LOSE = {"sells {b}", "gives away {b}", "loses {b}", "uses {b}", "gives {b} to a neighbour"};
+    private static final String[] GAIN = {"buys one more", "finds one more", "is given one more", "picks up one more",
+            "gets one more from a friend"};
+    private static final String[] LOSE = {"sells one", "gives one away", "loses one", "uses one", "gives one to a neighbour"};
     private static final String[] START = {"{N} has {a} {T}.", "{N} starts the day with {a} {T}.", "There are {a} {T} in the basket of {N}."};
     private static final String[] QUESTION = {"How many {T} does {N} have now?", "How many {T} are left with {N}?",
             "What is the number of {T} that {N} has at the end?"};
@@ -26,19 +26,19 @@ final class ArithmeticTask implements BundledTasks.Task {
     ArithmeticTask(World world) { this.names = BundledTasks.firstNames(world); }
 
     @Override public String name() { return "arithmetic"; }
-    @Override public String domain() { return "arithmetic word problems (1-9 plus or minus 1-3)"; }
+    @Override public String domain() { return "arithmetic word problems (1-9 plus or minus one)"; }
     @Override public String metric() { return "accuracy-number"; }
     @Override public int maxNewTokens() { return 6; }
 
     @Override
     public BundledTasks.Item next(Rng rng) {
         boolean add = rng.nextInt(2) == 0;
-        int b = 1 + rng.nextInt(3), a = add ? 1 + rng.nextInt(9) : b + 1 + rng.nextInt(9 - b); // differences stay positive
+        int a = add ? 1 + rng.nextInt(9) : 2 + rng.nextInt(8); // differences stay positive
         String name = WorldText.pick(rng, names), things = WorldText.pick(rng, THINGS);
         String change = WorldText.pick(rng, add ? GAIN : LOSE);
         String text = WorldText.pick(rng, START) + " Then {N} " + change + ". " + WorldText.pick(rng, QUESTION);
         String prompt = "Question: " + text.replace("{N}", name).replace("{T}", things).replace("{a}", Integer.toString(a))
-                .replace("{b}", Integer.toString(b)) + "\nAnswer:";
-        return new BundledTasks.Item(prompt, " " + (add ? a + b : a - b));
+                + "\nAnswer:";
+        return new BundledTasks.Item(prompt, " " + (add ? a + 1 : a - 1));
     }
 }
