@@ -55,6 +55,18 @@ class GenerateWeightsOptionTest {
     }
 
     @Test
+    void q8OnAModelWhoseRowsAreNotWholeBlocksFailsWithOneLineNamingTheFileAndTheSize() throws Exception {
+        Path file = Files.createTempDirectory("generate-q8-77").resolve("hidden77.safetensors");
+        ModelFiles.save(TinyModels.model(new RefBackend(), 3), file, ModelFiles.Format.SAFETENSORS, "f32", null); // hidden_dim 77
+        PieceRun r = PieceRun.of("generate", "--model", file.toString(), "--prompt-ids", "1,7", "--ids", "--backend", "ref", "--weights", "q8");
+        assertEquals(2, r.exitCode(), r.err());
+        assertEquals("piece generate: " + file + ": hidden_dim = 77: --weights q8 expected a multiple of 32 (Q8_0 blocks along every"
+                + " matrix row); bf16 and f32 take any size", r.err().strip());
+        assertEquals(3, ids(PieceRun.of("generate", "--model", file.toString(), "--prompt-ids", "1,7", "--max-tokens", "3", "--ids",
+                "--backend", "ref", "--weights", "bf16")).length, "bf16 takes the same model");
+    }
+
+    @Test
     void anUnknownWeightsValueFailsWithOneLineSayingWhatIsTaken() {
         PieceRun r = generate("int4", "f32");
         assertEquals(2, r.exitCode(), r.err());

@@ -62,7 +62,7 @@ public final class DecodingWeights {
 
     /** The weights of a model in memory, converted from its flat float32 buffer. */
     public static DecodingWeights of(LlamaModel model, DecodingPrecision precision) {
-        return build(model.config(), precision, (name, rows, cols) -> {
+        return build(model.config(), precision, "the model", (name, rows, cols) -> {
             ParameterLayout.Entry e = model.layout().get(name);
             float[] values = model.parameters().rowsNoGrad(Math.toIntExact(e.offset()), Math.toIntExact(e.numel())).toArray();
             return pack(values, rows, cols, precision);
@@ -74,7 +74,8 @@ public final class DecodingWeights {
      * converted row by row. The checkpoint may be closed afterwards.
      */
     public static DecodingWeights of(Checkpoint checkpoint, DecodingPrecision precision) {
-        return build(checkpoint.config(), precision, (name, rows, cols) -> packRows(checkpoint.tensor(name), rows, cols, precision),
+        return build(checkpoint.config(), precision, checkpoint.path().toString(),
+                (name, rows, cols) -> packRows(checkpoint.tensor(name), rows, cols, precision),
                 name -> checkpoint.tensor(name).toFloatArray());
     }
 
@@ -82,9 +83,17 @@ public final class DecodingWeights {
 
     private interface VectorSource { float[] read(String name); }
 
-    private static DecodingWeights build(LlamaConfig c, DecodingPrecision precision, MatrixSource matrices, VectorSource vectors) {
-        if (precision == DecodingPrecision.Q8) {
-            for (int cols : new int[] {c.dim(), c.heads() * c.headDim(), c.hiddenDim()}) Q8Matrix.checkColumns(cols);
+    private static DecodingWeights build(LlamaConfig c, DecodingPrecision precision, String source, MatrixSource matrices,
+                                         VectorSource vectors) {
+        if (precision == DecodingPrecision.Q8) { // every matrix's rows are dim, heads * head_dim or hidden_dim long
+            String[] names = {"dim", "heads * head_dim", "hidden_dim"};
+            int[] widths = {c.dim(), c.heads() * c.headDim(), c.hiddenDim()};
+            for (int i = 0; i < widths.length; i++) {
+                if (widths[i] % Q8Matrix.BLOCK != 0) {
+                    throw new IllegalArgumentException(source + ": " + names[i] + " = " + widths[i] + ": --weights q8 expected a multiple of "
+                            + Q8Matrix.BLOCK + " (Q8_0 blocks along every matrix row); bf16 and f32 take any size");
+                }
+            }
         }
         int dim = c.dim(), qDim = c.heads() * c.headDim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
         PackedMatrix emb = matrices.read("tok_embeddings", c.vocabSize(), dim);
