@@ -244,7 +244,7 @@ class PackedDecodingTest {
             // structurally: 1 byte per matrix value plus a 4-byte scale per 32, the norms in float32, nothing else
             assertEquals(matrixValues + matrixValues / 32 * 4 + normValues * 4, fromFile.byteSize(), "bytes the q8 store holds");
             assertTrue(fromFile.byteSize() * 3 < 4 * (matrixValues + normValues), "under a third of the float32 weights");
-            // the quantiser here and the GGUF writer's agree value for value
+            // the file holds what quantising the model in memory gives, value for value
             for (Map.Entry<String, PackedMatrix> e : checked.entrySet()) {
                 Q8Matrix a = (Q8Matrix) e.getValue(), b = (Q8Matrix) matrix(fromModel, e.getKey());
                 assertArrayEquals(b.quants(), a.quants(), e.getKey() + " int8 values");

@@ -1,5 +1,8 @@
 package io.piece4j.nn.format;
 
+import io.piece4j.tensor.spi.Bf16Matrix;
+import io.piece4j.tensor.spi.Q8Matrix;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -22,15 +25,12 @@ public final class ElementCodec {
 
     /** bfloat16 bits to float: exact, the bits are the top half of the float's. */
     public static float bf16ToFloat(short bits) {
-        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+        return Bf16Matrix.toFloat(bits);
     }
 
     /** float to bfloat16 bits, rounding to nearest even; NaN stays a (quiet) NaN instead of rounding to infinity. */
     public static short floatToBf16(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        if (Float.isNaN(x)) return (short) ((bits >>> 16) | 0x0040);
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
+        return Bf16Matrix.toBf16(x);
     }
 
     /**
@@ -40,23 +40,15 @@ public final class ElementCodec {
      */
     public static byte[] encodeQ8_0(float[] x) {
         if (x.length % 32 != 0) throw new IllegalArgumentException(x.length + " values: Q8_0 needs a multiple of 32");
-        byte[] out = new byte[x.length / 32 * 34];
+        byte[] out = new byte[x.length / 32 * 34], q = new byte[32];
         for (int b = 0; b < x.length / 32; b++) {
-            float max = 0;
-            for (int j = 0; j < 32; j++) max = Math.max(max, Math.abs(x[b * 32 + j]));
-            float d = max / 127f;
-            float inverse = d != 0 ? 1f / d : 0f;
-            short half = Float.floatToFloat16(d);
+            // the quantiser decoding uses (Q8Matrix), so a file written here holds the numbers decoding would
+            short half = Float.floatToFloat16(Q8Matrix.quantizeBlock(x, b * 32, q, 0)); // exact: the scale is a binary16 value
             out[b * 34] = (byte) half;
             out[b * 34 + 1] = (byte) (half >> 8);
-            for (int j = 0; j < 32; j++) out[b * 34 + 2 + j] = (byte) roundHalfAwayFromZero(x[b * 32 + j] * inverse);
+            System.arraycopy(q, 0, out, b * 34 + 2, 32);
         }
         return out;
-    }
-
-    /** C's roundf: to the nearest integer, halves away from zero. */
-    private static int roundHalfAwayFromZero(float v) {
-        return (int) Math.copySign(Math.floor(Math.abs((double) v) + 0.5), v); // in double: exact for |v| < 2^29
     }
 
     /**
