@@ -171,9 +171,10 @@ class PackedDecodingTest {
         }
     }
 
-    @Test
-    void aBfloat16KvCacheChangesTheLogitsOnlyByTheRoundingOfKeysAndValues() {
-        try (Backend be = Backends.create("ref", 1)) {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.piece4j.tests.TestBackends#all")
+    void aBfloat16KvCacheChangesTheLogitsOnlyByTheRoundingOfKeysAndValues(String backend) {
+        try (Backend be = Backends.create(backend, 2)) {
             DecodingWeights w = DecodingWeights.of(model(be, false), DecodingPrecision.BF16);
             PackedDecoder f32Cache = new PackedDecoder(w, be, DecodingPrecision.F32), bf16Cache = new PackedDecoder(w, be, DecodingPrecision.BF16);
             int[] feed = {1, 4, 2, 8};
@@ -185,7 +186,7 @@ class PackedDecodingTest {
                 feed = new int[] {Sampler.argmax(a)};
             }
             // bf16 keeps 8 significant bits: the logits move by a few parts in a thousand of their size, not more
-            assertTrue(worst > 0 && worst <= 0.02f * scale, "bf16 KV cache moved the logits by " + worst + " (largest logit " + scale + ")");
+            assertTrue(worst > 0 && worst <= 0.02f * scale, backend + ": bf16 KV cache moved the logits by " + worst + " (largest logit " + scale + ")");
         }
     }
 

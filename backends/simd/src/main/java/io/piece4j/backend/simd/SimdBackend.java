@@ -327,4 +327,10 @@ public final class SimdBackend extends CpuBackend {
     public void packedLinear(PackedMatrix w, Tensor x, Tensor y, int tokens) {
         SimdPackedLinear.linear(w, f(x), off(x), f(y), off(y), tokens, pool);
     }
+
+    @Override
+    public void attentionBf16Cache(Tensor q, short[] keys, short[] values, Tensor out, int tq, int tk, int heads, int kvHeads,
+                                   int headDim) {
+        SimdBf16CacheAttention.run(f(q), off(q), keys, values, f(out), off(out), tq, tk, heads, kvHeads, headDim, pool);
+    }
 }

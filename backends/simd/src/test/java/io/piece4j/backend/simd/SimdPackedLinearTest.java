@@ -91,6 +91,32 @@ class SimdPackedLinearTest {
     }
 
     @Test
+    void attentionOverABfloat16CacheEqualsTheReferenceAtAwkwardHeadSizes() {
+        Random r = new Random(14);
+        try (SimdBackend be = new SimdBackend(2)) {
+            for (int[] dims : new int[][] {{1, 1, 1, 1, 7}, {3, 20, 4, 2, 16}, {2, 33, 6, 3, 33}, {1, 200, 8, 2, 48}}) {
+                int tq = dims[0], tk = dims[1], heads = dims[2], kvHeads = dims[3], hd = dims[4];
+                float[] q = gaussian(r, tq * heads * hd);
+                short[] keys = new short[tk * kvHeads * hd], values = new short[keys.length];
+                for (int i = 0; i < keys.length; i++) {
+                    keys[i] = Bf16Matrix.toBf16((float) r.nextGaussian());
+                    values[i] = Bf16Matrix.toBf16((float) r.nextGaussian());
+                }
+                float[] expected = new float[q.length];
+                PackedKernels.attentionBf16(q, 0, keys, values, expected, 0, tq, tk, heads, kvHeads, hd);
+                Tensor out = Tensor.zeros(be, tq, heads, hd);
+                be.attentionBf16Cache(Tensor.of(be, q, tq, heads, hd), keys, values, out, tq, tk, heads, kvHeads, hd);
+                float[] got = out.toArray();
+                for (int i = 0; i < got.length; i++) {
+                    // outputs are weighted means of values of order 1: float32 arithmetic gives a few units of 2^-23
+                    assertTrue(Math.abs(got[i] - expected[i]) <= 1e-5f, java.util.Arrays.toString(dims) + " element " + i + ": simd "
+                            + got[i] + " vs reference " + expected[i]);
+                }
+            }
+        }
+    }
+
+    @Test
     void resultsAreBitIdenticalForOneAndTwoThreads() {
         Random r = new Random(13);
         int rows = 1000, cols = 288; // enough rows for several tasks
