@@ -249,7 +249,11 @@ public final class Charts {
         return chart;
     }
 
-    /** NaN values become XChart's missing values (null): no bar, no point, no error bar. */
+    /**
+     * NaN values become XChart's missing values (null): no bar, no point. XChart cannot range error bars over
+     * a missing value (it reads every value of a series that has error bars), so a series with a gap is drawn
+     * without its error bars; this happens when a value is undefined, e.g. BWT and FWT of a one-task run.
+     */
     private static void addCategorySeries(CategoryChart chart, String name, String[] categories, double[] values, double[] errors) {
         List<Double> ys = new ArrayList<>(), es = new ArrayList<>();
         for (int i = 0; i < values.length; i++) {
@@ -257,7 +261,7 @@ public final class Charts {
             ys.add(missing ? null : values[i]);
             if (errors != null) es.add(missing || !Double.isFinite(errors[i]) ? 0.0 : errors[i]);
         }
-        if (errors == null) chart.addSeries(name, Arrays.asList(categories), ys);
+        if (errors == null || ys.contains(null)) chart.addSeries(name, Arrays.asList(categories), ys);
         else chart.addSeries(name, Arrays.asList(categories), ys, es);
     }
 

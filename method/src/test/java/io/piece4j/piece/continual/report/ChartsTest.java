@@ -68,6 +68,19 @@ class ChartsTest {
         }
     }
 
+    /** One task, so BWT and FWT are undefined (NaN) while OP has its spread over seeds: a run of one task drew this. */
+    @Test
+    void aMissingValueBesideErrorBarsLeavesAGapInsteadOfFailing() throws IOException {
+        Path bars = dir.resolve("bars.png"), lines = dir.resolve("lines.png");
+        Charts.bars("OP, BWT, FWT", new String[] {"OP", "BWT", "FWT"}, METHODS,
+                new double[][] {{0.64, Double.NaN, Double.NaN}, {0.5, Double.NaN, Double.NaN}},
+                new double[][] {{0.02, Double.NaN, Double.NaN}, {0.03, Double.NaN, Double.NaN}}, "score", bars);
+        Charts.lines("probe", new String[] {"base", "senti", "units"}, METHODS, new double[][] {{1, 0.9, Double.NaN}, {1, 0.5, 0.4}},
+                new double[][] {{0, 0.02, Double.NaN}, {0, 0.05, 0.01}}, "retention", lines);
+        assertTrue(distinctColours(decode(bars)) > 4, "the OP bars are drawn");
+        assertTrue(distinctColours(decode(lines)) > 4, "the lines are drawn");
+    }
+
     @Test
     void theSameDataGiveTheSameBytes() throws IOException {
         for (int i = 0; i < ALL_KINDS.size(); i++) {
