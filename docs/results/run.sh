@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bundled study of docs/results/README.md (issue 7 item 7, issue 8), cut to one session's time on a 2-core
-# machine: three of the seven bundled tasks, 200 training and 40 test records each, 3 epochs, for the method
-# comparison; all seven with the full training split for the benchmark's learnability check; a 4x base. Run from
+# machine: three of the six bundled tasks, 200 training and 40 test records each, 3 epochs, for the method
+# comparison; all six with the full training split for the benchmark's learnability check; a 4x base. Run from
 # the repository root; OUT (default study/) receives one folder per stage. About 3 hours on 2 cores.
 set -euo pipefail
 OUT=${OUT:-study}
@@ -31,7 +31,7 @@ LR_F=$(best_lr "$OUT/lr-sweep" seqft)       # methods that train the whole model
 ./piece continual "${COMMON[@]}" --methods piece-s,piece-s@0.01,piece-s@0.05 --eligible no-norms --seeds 1,2,3 \
     --lr-from "$OUT/lr-sweep" --out "$OUT/no-norms"
 
-# 4: the benchmark's own check: SeqFT learns every one of the seven tasks (400 training records, 12 epochs, a rate
+# 4: the benchmark's own check: SeqFT learns every one of the six tasks (400 training records, 12 epochs, a rate
 #    that learns rather than the sweep's, which favours keeping), and loses the probe
 ./piece continual --model "$BASE" --tokenizer byte --suite "$SUITE" --methods seqft --lr seqft=3e-4 --seeds 1 --epochs 12 \
     --max-test 50 --threads 2 --out "$OUT/learnability"
