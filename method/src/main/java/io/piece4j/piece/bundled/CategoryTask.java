@@ -13,8 +13,8 @@ import io.piece4j.tensor.Rng;
  * records x 8 epochs, so it failed the benchmark's rule that SeqFT learns every task.
  */
 final class CategoryTask implements BundledTasks.Task {
-    static final String[] KINDS = {"fruit", "tool", "musical instrument", "piece of clothing", "vehicle", "wild bird"};
-    static final String[][] WORDS = {
+    private static final String[] KINDS = {"fruit", "tool", "musical instrument", "piece of clothing", "vehicle", "wild bird"};
+    private static final String[][] WORDS = {
         {"apple", "pear", "cherry", "grape", "peach", "lemon", "fig", "melon"},
         {"hammer", "saw", "chisel", "shovel", "wrench", "drill", "rake", "axe"},
         {"flute", "drum", "harp", "violin", "trumpet", "lute", "horn", "cello"},
@@ -27,7 +27,7 @@ final class CategoryTask implements BundledTasks.Task {
     private static final String[] QUESTIONS = {"What kind of thing is the {W}?", "The {W} is a kind of what?",
             "Which kind does the {W} belong to?"};
     /** "A) fruit B) tool C) musical instrument D) piece of clothing E) vehicle F) wild bird" */
-    static final String OPTIONS = options();
+    private static final String OPTIONS = options();
 
     private final String[] names;
 
