@@ -6,6 +6,7 @@ import io.piece4j.piece.continual.Probe;
 import io.piece4j.piece.continual.SuiteReader;
 import io.piece4j.piece.continual.TaskFileProbe;
 import io.piece4j.piece.continual.metrics.TaskMetric;
+import io.piece4j.piece.continual.methods.MethodCatalog;
 import io.piece4j.piece.data.BadRecordPolicy;
 import io.piece4j.piece.data.TaskReader;
 import picocli.CommandLine.Option;
@@ -24,8 +25,8 @@ final class ContinualOptions {
     @Option(names = "--max-train", defaultValue = "0", description = "training records per task (0 = all), drawn with --subsample-seed") int maxTrain;
     @Option(names = "--max-test", defaultValue = "0", description = "test (and validation) records per task (0 = all)") int maxTest;
     @Option(names = "--subsample-seed", defaultValue = "1", description = "seed of the --max-train/--max-test draws") long subsampleSeed;
-    @Option(names = "--methods", split = ",", defaultValue = "piece-s,piece-f,random,seqft",
-            description = "methods to run (or all): ${COMPLETION-CANDIDATES}") List<String> methods;
+    @Option(names = "--methods", split = ",", defaultValue = "piece-s,piece-f,random,seqft", completionCandidates = MethodNames.class,
+            description = "methods to run, METHOD or METHOD@RATIO, or all: ${COMPLETION-CANDIDATES}") List<String> methods;
     @Option(names = "--seeds", split = ",", defaultValue = "1", description = "one run per seed (data order, random masks)") List<Long> seeds;
     @Option(names = "--ratios", split = ",", defaultValue = "0.001", description = "mask ratios (each one a variant of the mask methods)") List<Double> ratios;
     @Option(names = "--lr-sweep", split = ",", description = "run every method at each of these learning rates (each one a variant; overrides --lr)")
@@ -123,5 +124,10 @@ final class ContinualOptions {
             out.add(new TaskFileProbe(file, TaskReader.read(file, BadRecordPolicy.REJECT).records(), metric, 64, tokenizer));
         }
         return out;
+    }
+
+    /** The method names the help lists (picocli fills ${COMPLETION-CANDIDATES} only from an enum or such a class). */
+    static final class MethodNames implements Iterable<String> {
+        @Override public java.util.Iterator<String> iterator() { return MethodCatalog.names().iterator(); }
     }
 }

@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  * benchmark generated from its seed. `--toy` keeps the earlier demo (one Llama block learning a copy task).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "PIECE-S, PIECE-F, a random mask (0.1 % each) and full fine-tuning learn three bundled tasks in turn from the bundled base model; "
+        description = "PIECE-S, PIECE-F, a random mask (0.1 %% each) and full fine-tuning learn three bundled tasks in turn from the bundled base model; "
                 + "prints what each learned and forgot and writes report.md with charts (--toy: one Llama block learns a copy task).")
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "runs/demo", description = "folder for the suite, the base model and the run (default ${DEFAULT-VALUE})") Path out;
