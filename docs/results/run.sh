@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The bundled study of docs/results/README.md (issue 7 item 7, issue 8), cut to one session's time on a 2-core
 # machine: three of the six bundled tasks, 200 training and 40 test records each, 3 epochs, for the method
-# comparison; all six with the full training split for the benchmark's learnability check; a 4x base. Run from
-# the repository root; OUT (default study/) receives one folder per stage. About 3 hours on 2 cores.
+# comparison; all six with the full training split for the benchmark's learnability check; a 4x base; then the full benchmark (all six tasks, every method, 3 seeds) at the comparison's budget. Run from
+# the repository root; OUT (default study/) receives one folder per stage. About 5 hours on 2 cores.
 set -euo pipefail
 OUT=${OUT:-study}
 ./piece bundled --out "$OUT/bundled"          # the suite (seed 2026) and the committed base model, extracted
@@ -46,4 +46,13 @@ COMMON_4X=(--model "$OUT/base4x/base4x.gguf" "${COMMON[@]:2}")   # COMMON with t
 ./piece continual "${COMMON_4X[@]}" --methods piece-s,piece-s@0.01,piece-s@0.05,seqft --seeds 1 \
     --lr-from "$OUT/lr-sweep" --out "$OUT/size-4x"
 
-python3 docs/results/tables.py "$OUT/lr-sweep" "$OUT/ratios" "$OUT/baselines" "$OUT/no-norms" "$OUT/learnability" "$OUT/size-4x"
+# 6: the full bundled benchmark: all six tasks, every method, 3 seeds, at the comparison's budget (200 training and
+#    40 test records a task, 3 epochs) and the sweep's rates by family. 13 variants x 3 seeds; about 95 minutes on
+#    2 cores (run here as two one-thread processes over disjoint methods whose runs/ were then merged and the
+#    report written by --resume; the numbers do not depend on the thread count)
+./piece continual --model "$BASE" --tokenizer byte --suite "$SUITE" --max-train 200 --max-test 40 --epochs 3 --threads 2 \
+    --methods all --seeds 1,2,3 --lr-from "$OUT/lr-sweep" \
+    --lr piece-f="$LR_S",ewc="$LR_F",lwf="$LR_F",gem="$LR_F",replay="$LR_F",replay-online="$LR_F",migu="$LR_F",seqlora="$LR_S",olora="$LR_S",layernorm="$LR_S" \
+    --out "$OUT/full"
+
+python3 docs/results/tables.py "$OUT/lr-sweep" "$OUT/ratios" "$OUT/baselines" "$OUT/no-norms" "$OUT/learnability" "$OUT/size-4x" "$OUT/full"
