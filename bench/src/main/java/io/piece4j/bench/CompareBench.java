@@ -62,8 +62,12 @@ final class CompareBench implements Callable<Integer> {
     @Option(names = "--config", defaultValue = "stories15M", description = "model shape (random seeded weights): stories15M, stories110M or tiny") String config;
     @Option(names = "--batch", defaultValue = "8") int batch;
     @Option(names = "--seq", defaultValue = "256") int seq;
-    @Option(names = "--steps", defaultValue = "3", description = "timed training steps per job (after one warm-up step); the median is used")
+    @Option(names = "--steps", defaultValue = "3", description = "timed training steps per job (after the warm-up steps); the median is used")
     int steps;
+    // one warm-up step left the Vector API kernels to the interpreter and C1: the full step then timed 3.5 s against
+    // 1.2 s once C2 had compiled them (stories15M, 8 x 256, 2 threads, a quiet 2-core machine)
+    @Option(names = "--warmup", defaultValue = "3", description = "untimed training steps before each piece4j job's timed ones, so the JIT has compiled the kernels")
+    int warmup;
     @Option(names = "--importance-batches", defaultValue = "16") int importanceBatches;
     @Option(names = "--ratio", defaultValue = "0.001", description = "PIECE's mask ratio r") double ratio;
     @Option(names = "--gen-tokens", defaultValue = "200", description = "tokens decoded per generation run") int genTokens;
@@ -87,6 +91,7 @@ final class CompareBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (warmup < 0 || steps < 1) throw new IllegalArgumentException("--warmup must be >= 0 and --steps >= 1, got " + warmup + " and " + steps);
         for (String l : layouts) if (!l.matches("nn|nt|tn")) throw new IllegalArgumentException("--layouts: expected nn, nt or tn, got " + l);
         for (String p : parts) if (!List.of("machine", "sgemm", "model", "generate").contains(p)) {
             throw new IllegalArgumentException("--parts: expected machine, sgemm, model or generate, got " + p);
@@ -129,7 +134,7 @@ final class CompareBench implements Callable<Integer> {
             references.forEach((name, r) -> refList.add(new RunRecord().put("name", name).put("result", r)));
             System.out.println(new RunRecord().put("benchmark", "compare").put("backend", backendName).put("threads", t)
                     .put("cpu_model", machine.cpuModel()).put("cores", machine.cores()).put("avx512", machine.hasAvx512())
-                    .put("config", config).put("batch", batch).put("seq", seq).put("steps", steps)
+                    .put("config", config).put("batch", batch).put("seq", seq).put("steps", steps).put("warmup", warmup)
                     .put("importance_batches", importanceBatches).put("ratio", ratio).put("gen_tokens", genTokens)
                     .put("reference_environment", ReferencePrograms.describe(List.of(), refEnv).strip())
                     .put("figures", figures).put("references", refList).put("rows", table.toRecords()).put("seed", seed)
@@ -276,9 +281,9 @@ final class CompareBench implements Callable<Integer> {
             Tensor params = m.parameters();
             params.setGrad(grads);
 
-            progress("piece4j full training step (" + steps + " timed) ...");
+            progress("piece4j full training step (" + warmup + " warm-up, " + steps + " timed) ...");
             AdamW dense = new AdamW(List.of(params), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
-            full = TrainBench.time(() -> TrainBench.fullStep(m, data, dense), steps);
+            full = TrainBench.measure(() -> TrainBench.fullStep(m, data, dense), warmup, steps).seconds();
 
             progress("piece4j importance pass (PIECE-S, " + importanceBatches + " batches) ...");
             List<TokenBatch> batches = new ArrayList<>();
@@ -290,11 +295,11 @@ final class CompareBench implements Callable<Integer> {
             progress("piece4j masked step (k = " + mask.size() + ", " + steps + " timed) ...");
             m.setTrainableIndices(mask.indices());
             MaskedAdamW opt = new MaskedAdamW(params, grads, mask, MaskedAdamW.Settings.piece());
-            masked = TrainBench.time(() -> {
+            masked = TrainBench.measure(() -> {
                 grads.zero();
                 m.loss(data.tokens(), data.targets(), batch, seq).backward();
                 opt.step(1e-5f);
-            }, steps);
+            }, warmup, steps).seconds();
             m.setTrainableIndices(null);
             figures.put("mask_k", mask.size());
 

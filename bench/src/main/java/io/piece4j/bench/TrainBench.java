@@ -250,11 +250,6 @@ final class TrainBench implements Callable<Integer> {
         double gcShare() { return gcSecondsPerStep / meanSeconds; }
     }
 
-    /** Median seconds of `steps` timed runs after one warm-up run. */
-    static double time(Runnable step, int steps) {
-        return measure(step, 1, steps).seconds();
-    }
-
     /** Times `steps` runs after `warmup` untimed ones, with the JVM's allocation and collection counters around them. */
     static StepCost measure(Runnable step, int warmup, int steps) {
         for (int i = 0; i < warmup; i++) step.run();

@@ -64,13 +64,14 @@ class CompareBenchTest {
     @Test
     void modelJobsPrintPiece4jFiguresAndNameAMissingPyTorch() throws Exception {
         Path cache = Files.createTempDirectory("compare-cache");
-        Object[] r = piece("bench", "compare", "--parts", "model", "--config", "tiny", "--batch", "2", "--seq", "32", "--steps", "1",
+        Object[] r = piece("bench", "compare", "--parts", "model", "--config", "tiny", "--batch", "2", "--seq", "32", "--steps", "1", "--warmup", "2",
                 "--importance-batches", "2", "--gen-tokens", "8", "--stream-mib", "16", "--fma-iterations", "1",
                 "--python", "/nonexistent/python3", "--no-install", "--cache", cache.toString(), "--threads", "2", "--json");
         String out = (String) r[1];
         assertEquals(0, r[0], out);
         Map<String, Object> json = lastJson(out);
         assertEquals("compare", json.get("benchmark"));
+        assertEquals(2, ((Number) json.get("warmup")).intValue(), "the JSON records the warm-up steps the training jobs had: " + json.get("warmup"));
         Map<String, Object> full = row(json, "training step, full (tiny, 2x32)");
         assertTrue(((Number) full.get("piece4j")).doubleValue() > 0, "piece4j's tokens/s prints: " + full);
         assertNull(full.get("reference_value"), "PyTorch could not run, so its figure is null: " + full);
@@ -155,6 +156,13 @@ class CompareBenchTest {
         // PieceCli's handler turns a bad option value into one line on stderr and exit code 2, in-process as in `piece`
         Object[] r = piece("bench", "compare", "--parts", "sgem");
         assertEquals(2, r[0], "a misspelt part must fail before anything runs");
+        assertTrue(((String) r[1]).isBlank(), "nothing measured or printed: " + r[1]);
+    }
+
+    @Test
+    void aNegativeWarmupIsRejectedBeforeAnythingRuns() {
+        Object[] r = piece("bench", "compare", "--parts", "model", "--config", "tiny", "--warmup", "-1");
+        assertEquals(2, r[0], "a negative warm-up must fail before anything runs: " + r[1]);
         assertTrue(((String) r[1]).isBlank(), "nothing measured or printed: " + r[1]);
     }
 }
