@@ -292,7 +292,7 @@ final class CompareBench implements Callable<Integer> {
             Mask mask = ImportanceEstimation.run(m, batches, Estimator.PIECE_S, ratio, "bench", batch).mask();
             importance = (System.nanoTime() - t0) / 1e9;
 
-            progress("piece4j masked step (k = " + mask.size() + ", " + steps + " timed) ...");
+            progress("piece4j masked step (k = " + mask.size() + ", " + warmup + " warm-up, " + steps + " timed) ...");
             m.setTrainableIndices(mask.indices());
             MaskedAdamW opt = new MaskedAdamW(params, grads, mask, MaskedAdamW.Settings.piece());
             masked = TrainBench.measure(() -> {

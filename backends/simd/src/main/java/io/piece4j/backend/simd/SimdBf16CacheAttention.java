@@ -2,16 +2,12 @@ package io.piece4j.backend.simd;
 
 import io.piece4j.tensor.spi.Bf16Matrix;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Attention of a few queries (decoding) over a KV cache held as bfloat16 bits: one task per (query, head); the
  * scores are dot products over the head dimension with each key widened L values at a time (sign-extend, shift left
- * by 16: exact), then softmax with exp in double, then the values widened the same way and summed with the weights,
+ * by 16: exact; {@link SimdPackedLinear#widen}), then softmax with exp in double, then the values widened the same way and summed with the weights,
  * vectorised over the head dimension. Layouts as {@link io.piece4j.tensor.spi.PackedKernels#attentionBf16}.
  * Each output element is one task's fixed sequence of operations: the same bits for any thread count.
  */
@@ -20,8 +16,6 @@ final class SimdBf16CacheAttention {
 
     private static final VectorSpecies<Float> S = SimdSpecies.FLOAT;
     private static final int L = S.length();
-    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, S.vectorShape());
-    private static final VectorSpecies<Short> SHORTS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
     /** Multiply-adds below which the tasks run on the calling thread: a hand-off would cost more. */
     private static final long MIN_PARALLEL_WORK = 1 << 15;
 
@@ -48,7 +42,7 @@ final class SimdBf16CacheAttention {
             int kBase = (j * kvHeads + kh) * headDim;
             FloatVector acc = FloatVector.zero(S);
             int d = 0;
-            for (; d < bound; d += L) acc = widen(keys, kBase + d).fma(FloatVector.fromArray(S, q, qBase + d), acc);
+            for (; d < bound; d += L) acc = SimdPackedLinear.widen(keys, kBase + d).fma(FloatVector.fromArray(S, q, qBase + d), acc);
             float s = LaneMath.sum(acc);
             for (; d < headDim; d++) s = Math.fma(Bf16Matrix.toFloat(keys[kBase + d]), q[qBase + d], s);
             p[j] = s * scale;
@@ -64,7 +58,9 @@ final class SimdBf16CacheAttention {
         int d = 0;
         for (; d < bound; d += L) {
             FloatVector acc = FloatVector.zero(S);
-            for (int j = 0; j <= last; j++) acc = widen(values, (j * kvHeads + kh) * headDim + d).fma(FloatVector.broadcast(S, p[j]), acc);
+            for (int j = 0; j <= last; j++) {
+                acc = SimdPackedLinear.widen(values, (j * kvHeads + kh) * headDim + d).fma(FloatVector.broadcast(S, p[j]), acc);
+            }
             acc.mul(inverse).intoArray(out, oBase + d);
         }
         for (; d < headDim; d++) {
@@ -72,11 +68,5 @@ final class SimdBf16CacheAttention {
             for (int j = 0; j <= last; j++) acc = Math.fma(Bf16Matrix.toFloat(values[(j * kvHeads + kh) * headDim + d]), p[j], acc);
             out[oBase + d] = acc * inverse;
         }
-    }
-
-    /** L bfloat16 values from bits[at ..] as float32: sign-extend to int, shift the 16 bits into the high half. */
-    private static FloatVector widen(short[] bits, int at) {
-        IntVector i = (IntVector) ShortVector.fromArray(SHORTS, bits, at).convertShape(VectorOperators.S2I, INTS, 0);
-        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 }

@@ -128,8 +128,11 @@ final class SimdPackedLinear {
         return s;
     }
 
-    /** L bfloat16 values from bits[at ..] as float32: sign-extend to int, shift the 16 bits into the high half. */
-    private static FloatVector widen(short[] bits, int at) {
+    /**
+     * L bfloat16 values from bits[at ..] as float32: sign-extend to int, shift the 16 bits into the high half. Small
+     * enough that C2 inlines it at every call, here and in {@link SimdBf16CacheAttention}.
+     */
+    static FloatVector widen(short[] bits, int at) {
         ShortVector s = ShortVector.fromArray(SHORTS, bits, at);
         IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, INTS, 0);
         return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
