@@ -197,8 +197,10 @@ public final class Charts {
         applyCommonStyle(s);
         s.setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         s.setMarkerSize(11);
+        // colours repeat after the palette's ten, so each further round of them gets a shape of its own (13 methods)
+        Marker[] shapes = {SeriesMarkers.CIRCLE, SeriesMarkers.DIAMOND, SeriesMarkers.SQUARE, SeriesMarkers.TRIANGLE_UP};
         Marker[] markers = new Marker[Math.max(series.length, 1)];
-        Arrays.fill(markers, SeriesMarkers.CIRCLE);
+        for (int k = 0; k < markers.length; k++) markers[k] = shapes[(k / PALETTE.length) % shapes.length];
         s.setSeriesMarkers(markers);
         double[] xr = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}, yr = {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
         for (int k = 0; k < series.length; k++) {
