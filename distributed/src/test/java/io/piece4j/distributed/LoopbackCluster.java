@@ -71,13 +71,21 @@ final class LoopbackCluster implements AutoCloseable {
     }
 
     /**
-     * SIGKILLs worker i alone. Its executor JVM lives on for a while and keeps running its attempt; the run
-     * folder's fence (ContinualRun.ownedBy) stops that attempt once Spark's retry claims the folder. Before the
-     * fence, that late writer left a stale model-after-1.ckpt beside the retry's files in one run of three.
+     * Takes worker i off the cluster as a machine that drops off the network: its executor JVMs are suspended
+     * (SIGSTOP, ended at close()) and the worker is SIGKILLed. An executor left running could finish its attempt
+     * and hand the result in before the driver learned of the loss, and then no run was retried from a finished
+     * task (seen once in CI: the run was one step from its end). A late writer that does run on is what the run
+     * folder's fence (ContinualRun.ownedBy) stops; ContinualRunFenceTest covers it.
      */
-    void killWorker(int i) throws InterruptedException {
+    void killWorker(int i) throws Exception {
         Process w = workers.get(i);
-        w.descendants().forEach(orphans::add);
+        List<ProcessHandle> executors = w.descendants().toList();
+        for (ProcessHandle e : executors) {
+            // bash's own kill: no procps needed
+            Process stop = new ProcessBuilder("bash", "-c", "kill -STOP " + e.pid()).redirectErrorStream(true).start();
+            stop.waitFor(10, TimeUnit.SECONDS);
+        }
+        orphans.addAll(executors);
         w.destroyForcibly();
         w.waitFor(30, TimeUnit.SECONDS);
     }
