@@ -58,11 +58,15 @@ public final class Backends {
         int t = threads > 0 ? threads : requestedThreads();
         if (name == null || name.isBlank()) name = requestedName();
         else name = name.trim();
-        List<BackendProvider> all = providers();
         if (name == null) {
+            List<BackendProvider> all = providers();
             for (BackendProvider p : all) if (p.isAvailable()) return p.create(t);
             throw new IllegalStateException("no backend available; found: " + describe(all));
         }
+        // by name, in class-path order: ranking would ask every provider for its priority, and the OpenCL one then
+        // loads its driver (native code, a fraction of a second) even when simd was asked for
+        List<BackendProvider> all = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class).forEach(all::add);
         for (BackendProvider p : all) {
             if (p.name().equals(name)) {
                 if (!p.isAvailable()) {
@@ -83,7 +87,8 @@ public final class Backends {
     public static void checkRequested() {
         String name = requestedName();
         if (name == null) return;
-        List<BackendProvider> all = providers();
+        List<BackendProvider> all = new ArrayList<>(); // unranked, as in create: no provider asked for its priority
+        ServiceLoader.load(BackendProvider.class).forEach(all::add);
         for (BackendProvider p : all) {
             if (p.name().equals(name)) {
                 if (p.isAvailable()) return;

@@ -110,6 +110,7 @@ public final class OpenCl {
             if (instance != null) return instance;
             if (loadFailure != null) throw new IllegalStateException(loadFailure);
             String name = libraryName();
+            JvmSignalHandlers.save(); // before any driver code runs (see JvmSignalHandlers)
             try {
                 instance = new OpenCl(SymbolLookup.libraryLookup(name, Arena.global()));
                 return instance;
@@ -278,7 +279,11 @@ public final class OpenCl {
             MemorySegment devs = a.allocate(ADDRESS);
             devs.set(ADDRESS, 0, device);
             code = (int) buildProgram.invokeExact(program, 1, devs, a.allocateFrom(options, StandardCharsets.UTF_8), MemorySegment.NULL, MemorySegment.NULL);
-        } catch (Throwable t) { throw wrap(t); }
+        } catch (Throwable t) {
+            throw wrap(t);
+        } finally {
+            JvmSignalHandlers.restore(); // the driver's compiler may have put its own handlers in
+        }
         if (code != 0) {
             OpenClException e = new OpenClException("clBuildProgram", code, "options '" + options + "'");
             throw new IllegalStateException(e.getMessage() + "; build log:\n" + buildLog(program, device), e);

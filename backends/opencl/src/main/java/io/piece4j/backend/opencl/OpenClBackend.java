@@ -66,6 +66,7 @@ public final class OpenClBackend implements Backend {
         this.memory = new DeviceMemory(cl, program.context, device);
         this.launch = new KernelLauncher(cl, program.program, queue, KERNEL_NAMES, timing);
         this.indices = new IndexUploads(cl, program.context, transfers);
+        JvmSignalHandlers.restore(); // a context, a queue and a compiled program: the driver's last chances to take signals
         this.createSeconds = (System.nanoTime() - t0) / 1e9;
     }
 

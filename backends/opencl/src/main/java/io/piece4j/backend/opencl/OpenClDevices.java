@@ -21,24 +21,32 @@ public final class OpenClDevices {
         synchronized (OpenClDevices.class) {
             if (cached != null) return cached;
             OpenCl cl = OpenCl.get();
-            List<OpenClDevice> out = new ArrayList<>();
-            for (MemorySegment p : cl.platforms()) {
-                String pName = cl.platformInfo(p, OpenCl.CL_PLATFORM_NAME), pVersion = cl.platformInfo(p, OpenCl.CL_PLATFORM_VERSION);
-                for (MemorySegment d : cl.devices(p, OpenCl.CL_DEVICE_TYPE_ALL)) {
-                    String ext = cl.deviceString(d, OpenCl.CL_DEVICE_EXTENSIONS);
-                    long fp32 = cl.deviceLong(d, OpenCl.CL_DEVICE_SINGLE_FP_CONFIG);
-                    out.add(new OpenClDevice(out.size(), pName, pVersion, cl.deviceString(d, OpenCl.CL_DEVICE_NAME),
-                            cl.deviceString(d, OpenCl.CL_DEVICE_VENDOR), cl.deviceString(d, OpenCl.CL_DEVICE_VERSION),
-                            cl.deviceString(d, OpenCl.CL_DRIVER_VERSION), cl.deviceLong(d, OpenCl.CL_DEVICE_TYPE),
-                            cl.deviceInt(d, OpenCl.CL_DEVICE_MAX_COMPUTE_UNITS), cl.deviceInt(d, OpenCl.CL_DEVICE_MAX_CLOCK_FREQUENCY),
-                            cl.deviceLong(d, OpenCl.CL_DEVICE_GLOBAL_MEM_SIZE), cl.deviceLong(d, OpenCl.CL_DEVICE_MAX_MEM_ALLOC_SIZE),
-                            cl.deviceLong(d, OpenCl.CL_DEVICE_LOCAL_MEM_SIZE), cl.deviceLong(d, OpenCl.CL_DEVICE_MAX_WORK_GROUP_SIZE),
-                            ext.contains("cl_khr_fp64"), (fp32 & OpenCl.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0, p, d));
-                }
+            try {
+                cached = enumerate(cl);
+            } finally {
+                JvmSignalHandlers.restore(); // the drivers set themselves up in clGetPlatformIDs (see JvmSignalHandlers)
             }
-            cached = List.copyOf(out);
             return cached;
         }
+    }
+
+    private static List<OpenClDevice> enumerate(OpenCl cl) {
+        List<OpenClDevice> out = new ArrayList<>();
+        for (MemorySegment p : cl.platforms()) {
+            String pName = cl.platformInfo(p, OpenCl.CL_PLATFORM_NAME), pVersion = cl.platformInfo(p, OpenCl.CL_PLATFORM_VERSION);
+            for (MemorySegment d : cl.devices(p, OpenCl.CL_DEVICE_TYPE_ALL)) {
+                String ext = cl.deviceString(d, OpenCl.CL_DEVICE_EXTENSIONS);
+                long fp32 = cl.deviceLong(d, OpenCl.CL_DEVICE_SINGLE_FP_CONFIG);
+                out.add(new OpenClDevice(out.size(), pName, pVersion, cl.deviceString(d, OpenCl.CL_DEVICE_NAME),
+                        cl.deviceString(d, OpenCl.CL_DEVICE_VENDOR), cl.deviceString(d, OpenCl.CL_DEVICE_VERSION),
+                        cl.deviceString(d, OpenCl.CL_DRIVER_VERSION), cl.deviceLong(d, OpenCl.CL_DEVICE_TYPE),
+                        cl.deviceInt(d, OpenCl.CL_DEVICE_MAX_COMPUTE_UNITS), cl.deviceInt(d, OpenCl.CL_DEVICE_MAX_CLOCK_FREQUENCY),
+                        cl.deviceLong(d, OpenCl.CL_DEVICE_GLOBAL_MEM_SIZE), cl.deviceLong(d, OpenCl.CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                        cl.deviceLong(d, OpenCl.CL_DEVICE_LOCAL_MEM_SIZE), cl.deviceLong(d, OpenCl.CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                        ext.contains("cl_khr_fp64"), (fp32 & OpenCl.CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0, p, d));
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** The device index asked for by -Dpiece.opencl.device or PIECE_OPENCL_DEVICE, or -1. */
