@@ -27,17 +27,23 @@ final class SimdAttention {
     /** The keys (or values) of one kv head: row j at base + j * stride, headDim long. */
     private record HeadRows(float[] a, int base, int stride, int headDim, float[] transposed, int padded, int[] gather) {
 
-        static HeadRows of(float[] a, int base, int stride, int headDim, int rows, boolean pack) {
+        /**
+         * The rows, transposed into this thread's packing array of the given site if pack, else read in place
+         * with this thread's gather array of the site (a call's keys and values use different sites).
+         */
+        static HeadRows of(float[] a, int base, int stride, int headDim, int rows, boolean pack, WorkArrays.Floats packSite,
+                           WorkArrays.Ints gatherSite) {
             int padded = roundUp(rows);
             if (pack) {
-                float[] t = new float[headDim * padded]; // (headDim, padded), zero past the last row
+                float[] t = packSite.atLeast(headDim * padded); // (headDim, padded), zero past the last row
                 for (int j = 0; j < rows; j++) {
                     int src = base + j * stride;
                     for (int d = 0; d < headDim; d++) t[d * padded + j] = a[src + d];
                 }
+                for (int d = 0; d < headDim; d++) java.util.Arrays.fill(t, d * padded + rows, (d + 1) * padded, 0f);
                 return new HeadRows(a, base, stride, headDim, t, padded, null);
             }
-            int[] gather = new int[L]; // lane i reads row j + i
+            int[] gather = gatherSite.atLeast(L); // (L): lane i reads row j + i
             for (int i = 0; i < L; i++) gather[i] = i * stride;
             return new HeadRows(a, base, stride, headDim, null, padded, gather);
         }
@@ -74,7 +80,7 @@ final class SimdAttention {
             } else {
                 for (; j < nPad; j += L) {
                     // in the last block, lanes past row n - 1 read row n - 1 again (a gather checks every lane)
-                    int[] rows = j + L <= n ? gather : clampedGather(n - 1 - j);
+                    int[] rows = j + L <= n ? gather : clampedGather(n - 1 - j); // the second only in the last block
                     int rowJ = base + j * stride;
                     FloatVector acc = FloatVector.zero(S);
                     for (int d = 0; d < headDim; d++) {
@@ -86,7 +92,7 @@ final class SimdAttention {
         }
 
         private int[] clampedGather(int lastLane) {
-            int[] rows = new int[L];
+            int[] rows = LAST_BLOCK_GATHER.atLeast(L); // (L)
             for (int i = 0; i < L; i++) rows[i] = Math.min(i, lastLane) * stride;
             return rows;
         }
@@ -116,6 +122,13 @@ final class SimdAttention {
         }
     }
 
+    // work arrays of the thread running a head's task, kept between calls: a head's keys or values transposed
+    // or their gather offsets, the offsets of a last partial block, its scores, its dS
+    private static final WorkArrays.Floats PACKED_KEYS = new WorkArrays.Floats(), PACKED_VALUES = new WorkArrays.Floats();
+    private static final WorkArrays.Ints KEY_GATHER = new WorkArrays.Ints(), VALUE_GATHER = new WorkArrays.Ints();
+    private static final WorkArrays.Ints LAST_BLOCK_GATHER = new WorkArrays.Ints();
+    private static final WorkArrays.Floats SCORES = new WorkArrays.Floats(), SCORE_GRADIENTS = new WorkArrays.Floats();
+
     static int roundUp(int n) {
         return (n + L - 1) / L * L;
     }
@@ -125,10 +138,10 @@ final class SimdAttention {
                             float[] probs, int po, int b, int h, int tq, int tk, int kvCap, int heads, int kvHeads, int hd) {
         int kh = h / (heads / kvHeads);
         int kvBase = (b * kvCap * kvHeads + kh) * hd, kvStride = kvHeads * hd;
-        HeadRows keys = HeadRows.of(k, ko + kvBase, kvStride, hd, tk, tq >= PACK_MIN_QUERIES);
-        HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, false);
+        HeadRows keys = HeadRows.of(k, ko + kvBase, kvStride, hd, tk, tq >= PACK_MIN_QUERIES, PACKED_KEYS, KEY_GATHER);
+        HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, false, PACKED_VALUES, VALUE_GATHER);
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] p = new float[roundUp(tk)]; // (tk) scores, then weights
+        float[] p = SCORES.atLeast(roundUp(tk)); // (tk) scores, then weights; read only up to the query's last key
         for (int t = 0; t < tq; t++) {
             int n = tk - tq + t + 1; // the query attends to keys 0..n-1
             int row = ((b * tq + t) * heads + h) * hd;
@@ -155,11 +168,11 @@ final class SimdAttention {
                                int b, int kh, int tq, int tk, int heads, int kvHeads, int hd) {
         int group = heads / kvHeads;
         int kvBase = (b * tk * kvHeads + kh) * hd, kvStride = kvHeads * hd, qStride = heads * hd;
-        HeadRows keys = HeadRows.of(k, ko + kvBase, kvStride, hd, tk, false);
-        HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, tq * group >= PACK_MIN_QUERIES);
+        HeadRows keys = HeadRows.of(k, ko + kvBase, kvStride, hd, tk, false, PACKED_KEYS, KEY_GATHER);
+        HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, tq * group >= PACK_MIN_QUERIES, PACKED_VALUES, VALUE_GATHER);
         float scale = (float) (1.0 / Math.sqrt(hd));
         int tkPad = roundUp(tk);
-        float[] ds = new float[tq * tkPad]; // (tq, tk) dP, then dS, of one query head; read only up to each query's last key
+        float[] ds = SCORE_GRADIENTS.atLeast(tq * tkPad); // (tq, tk) dP, then dS, of one query head; read only up to each query's last key
         for (int h = kh * group; h < (kh + 1) * group; h++) {
             int pHead = po + (b * heads + h) * tq * tk, qHead = (b * tq * heads + h) * hd;
             for (int t = 0; t < tq; t++) {

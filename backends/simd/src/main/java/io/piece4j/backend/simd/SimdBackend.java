@@ -81,17 +81,28 @@ public final class SimdBackend extends CpuBackend {
     }
 
     /**
-     * dst[j] += sum over blocks, in block order, of partials[block][j]. The sum is rounded to float before it is
+     * dst[j] += sum over blocks, in block order, of partials[block * n + j]. The sum is rounded to float before it is
      * added, as the sampled weight gradient adds its dot products: a gradient accumulated over micro-batches is
      * then the float sum, in order, of each micro-batch's own gradient, which data-parallel training (the
      * distributed module) reproduces bit for bit from gradients computed on different machines.
      */
-    private static void addPartials(float[][] partials, float[] dst, int dstOff, int n) {
+    private static void addPartials(float[] partials, int blocks, float[] dst, int dstOff, int n) {
         for (int j = 0; j < n; j++) {
             double s = 0;
-            for (float[] p : partials) s += p[j];
+            for (int b = 0; b < blocks; b++) s += partials[b * n + j];
             dst[dstOff + j] += (float) s;
         }
+    }
+
+    // work arrays of the calling thread (shared with the workers through the lambdas)
+    private static final WorkArrays.Floats PARTIAL_ROWS = new WorkArrays.Floats();
+    private static final WorkArrays.Doubles PARTIAL_SUMS = new WorkArrays.Doubles();
+
+    /** The calling thread's (blocks, n) partial sums, zeroed. */
+    private static float[] zeroedPartials(int blocks, int n) {
+        float[] p = PARTIAL_ROWS.atLeast(blocks * n);
+        java.util.Arrays.fill(p, 0, blocks * n, 0f);
+        return p;
     }
 
     // ---------------------------------------------------------------- elementwise
@@ -132,24 +143,24 @@ public final class SimdBackend extends CpuBackend {
             forStretches(n, (from, len) -> SimdElementwise.binaryBackward(op, fa, ao + from, fb, bo + from, fg, go + from,
                     fda, dao + from, fdb, dbo + from, len));
         } else if (bn == 1) {
-            double[] partial = new double[stretches(n)]; // (stretches) sums of the gradient of b
+            double[] partial = PARTIAL_SUMS.atLeast(stretches(n)); // (stretches) sums of the gradient of b, each written once
             float scalar = fb[bo];
             forStretches(n, (from, len) -> partial[from / STRETCH] = SimdElementwise.binaryBackwardScalar(op, fa, ao + from,
                     scalar, fg, go + from, fda, dao + from, fdb != null, len));
             if (fdb != null) {
                 double s = 0;
-                for (double p : partial) s += p;
+                for (int i = 0, count = stretches(n); i < count; i++) s += partial[i];
                 fdb[dbo] = (float) (fdb[dbo] + s);
             }
         } else if (n % bn == 0) {
-            float[][] partials = fdb == null ? null : new float[blocks(n / bn, bn)][bn]; // (blocks, bn)
+            int blocks = blocks(n / bn, bn);
+            float[] partials = fdb == null ? null : zeroedPartials(blocks, bn); // (blocks, bn)
             forRowBlocks(n / bn, bn, (blk, from, to) -> {
-                float[] part = partials == null ? null : partials[blk];
                 for (int r = from; r < to; r++) {
-                    SimdElementwise.binaryBackward(op, fa, ao + r * bn, fb, bo, fg, go + r * bn, fda, dao + r * bn, part, 0, bn);
+                    SimdElementwise.binaryBackward(op, fa, ao + r * bn, fb, bo, fg, go + r * bn, fda, dao + r * bn, partials, blk * bn, bn);
                 }
             });
-            if (partials != null) addPartials(partials, fdb, dbo, bn);
+            if (partials != null) addPartials(partials, blocks, fdb, dbo, bn);
         } else {
             super.binaryBackward(op, a, b, dOut, da, db);
         }
@@ -207,10 +218,11 @@ public final class SimdBackend extends CpuBackend {
         if (dx == null && dWeight == null) return;
         float[] fx = f(x), fw = f(weight), fr = f(rstd), fdy = f(dy), fdx = f(dx), fdw = f(dWeight);
         int xo = off(x), wo = off(weight), ro = off(rstd), dyo = off(dy), dxo = off(dx), dwo = off(dWeight);
-        float[][] partials = fdw == null ? null : new float[blocks(rows, cols)][cols]; // (blocks, cols)
+        int blocks = blocks(rows, cols);
+        float[] partials = fdw == null ? null : zeroedPartials(blocks, cols); // (blocks, cols)
         forRowBlocks(rows, cols, (blk, from, to) -> SimdNorms.rmsnormBackward(fx, xo, fw, wo, fr, ro, fdy, dyo, fdx, dxo,
-                partials == null ? null : partials[blk], cols, from, to));
-        if (partials != null) addPartials(partials, fdw, dwo, cols);
+                partials, blk * cols, cols, from, to));
+        if (partials != null) addPartials(partials, blocks, fdw, dwo, cols);
     }
 
     @Override
@@ -261,10 +273,10 @@ public final class SimdBackend extends CpuBackend {
     public double crossEntropy(Tensor logits, int[] targets, Tensor probs, int rows, int vocab) {
         float[] fl = f(logits), fp = f(probs);
         int lo = off(logits), po = off(probs);
-        double[] loss = new double[rows]; // (rows)
+        double[] loss = PARTIAL_SUMS.atLeast(rows); // (rows), each written once
         forRowBlocks(rows, vocab, (blk, from, to) -> SimdSoftmax.crossEntropy(fl, lo, targets, fp, po, loss, vocab, from, to));
         double total = 0;
-        for (double l : loss) total += l;
+        for (int r = 0; r < rows; r++) total += loss[r];
         return total;
     }
 

@@ -19,6 +19,9 @@ final class SimdBf16CacheAttention {
     /** Multiply-adds below which the tasks run on the calling thread: a hand-off would cost more. */
     private static final long MIN_PARALLEL_WORK = 1 << 15;
 
+    /** The scores of the thread running a (query, head) task, kept between calls. */
+    private static final WorkArrays.Floats SCORES = new WorkArrays.Floats();
+
     static void run(float[] q, int qo, short[] keys, short[] values, float[] out, int oo, int tq, int tk, int heads, int kvHeads,
                     int headDim, WorkerPool pool) {
         int tasks = tq * heads;
@@ -36,7 +39,7 @@ final class SimdBf16CacheAttention {
         int last = tk - tq + t; // attends to keys 0..last
         int qBase = qo + (t * heads + h) * headDim, bound = S.loopBound(headDim);
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        float[] p = new float[last + 1]; // (last + 1) scores, then weights
+        float[] p = SCORES.atLeast(last + 1); // (last + 1) scores, then weights
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j <= last; j++) {
             int kBase = (j * kvHeads + kh) * headDim;

@@ -37,11 +37,11 @@ final class SimdNorms {
     /**
      * Needs x and rstd from the forward. With y_j = w_j x_j r:
      * dx_j += r w_j dy_j - (r^3 / cols) x_j sum_i(dy_i w_i x_i), and the rows' dw_j = dy_j x_j r are added
-     * into dwPartial (cols), one buffer per fixed block of rows that the caller sums in block order.
+     * into dwPartial (cols, from dwpo), one buffer per fixed block of rows that the caller sums in block order.
      * dx or dwPartial may be null.
      */
     static void rmsnormBackward(float[] x, int xo, float[] w, int wo, float[] rstd, int ro, float[] dy, int dyo,
-                                float[] dx, int dxo, float[] dwPartial, int cols, int from, int to) {
+                                float[] dx, int dxo, float[] dwPartial, int dwpo, int cols, int from, int to) {
         int bound = S.loopBound(cols);
         for (int r = from; r < to; r++) {
             int xr = xo + r * cols, gr = dyo + r * cols, dr = dxo + r * cols;
@@ -69,10 +69,10 @@ final class SimdNorms {
                 int j = 0;
                 for (; j < bound; j += L) {
                     FloatVector g = FloatVector.fromArray(S, dy, gr + j);
-                    g.mul(FloatVector.fromArray(S, x, xr + j)).fma(FloatVector.broadcast(S, rs), FloatVector.fromArray(S, dwPartial, j))
-                            .intoArray(dwPartial, j);
+                    g.mul(FloatVector.fromArray(S, x, xr + j)).fma(FloatVector.broadcast(S, rs), FloatVector.fromArray(S, dwPartial, dwpo + j))
+                            .intoArray(dwPartial, dwpo + j);
                 }
-                for (; j < cols; j++) dwPartial[j] = Math.fma(dy[gr + j] * x[xr + j], rs, dwPartial[j]);
+                for (; j < cols; j++) dwPartial[dwpo + j] = Math.fma(dy[gr + j] * x[xr + j], rs, dwPartial[dwpo + j]);
             }
         }
     }

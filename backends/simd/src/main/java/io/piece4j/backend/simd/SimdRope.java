@@ -34,37 +34,38 @@ final class SimdRope {
                                     int seq, int heads, int hd, int posOffset, boolean inverse, boolean accumulate,
                                     int from, int to) {
         int half = hd / 2;
-        float[] c2 = new float[hd]; // (headDim)
-        float[] s2 = new float[hd]; // (headDim)
+        float[] spread = SPREAD_TABLES.atLeast(2 * hd); // (2, headDim): c2 at [0, hd), s2 at [hd, 2 hd)
         int bound = S.loopBound(hd);
         for (int r = from; r < to; r++) {
             int row = (posOffset + r % seq) * half;
             for (int i = 0; i < half; i++) {
                 float c = cos[co + row + i], s = inverse ? -sin[so + row + i] : sin[so + row + i];
-                c2[2 * i] = c;
-                c2[2 * i + 1] = c;
-                s2[2 * i] = -s;
-                s2[2 * i + 1] = s;
+                spread[2 * i] = c;
+                spread[2 * i + 1] = c;
+                spread[hd + 2 * i] = -s;
+                spread[hd + 2 * i + 1] = s;
             }
             for (int h = 0; h < heads; h++) {
                 int xb = xo + (r * heads + h) * hd, yb = yo + (r * heads + h) * hd;
                 int d = 0;
                 for (; d < bound; d += L) {
                     FloatVector v = FloatVector.fromArray(S, x, xb + d);
-                    FloatVector rotated = v.mul(FloatVector.fromArray(S, c2, d))
-                            .add(v.rearrange(SWAP_PAIRS).mul(FloatVector.fromArray(S, s2, d)));
+                    FloatVector rotated = v.mul(FloatVector.fromArray(S, spread, d))
+                            .add(v.rearrange(SWAP_PAIRS).mul(FloatVector.fromArray(S, spread, hd + d)));
                     if (accumulate) rotated = rotated.add(FloatVector.fromArray(S, y, yb + d));
                     rotated.intoArray(y, yb + d);
                 }
                 for (; d < hd; d += 2) {
                     float u = x[xb + d], v = x[xb + d + 1];
-                    float ru = u * c2[d] + v * s2[d], rv = v * c2[d + 1] + u * s2[d + 1];
+                    float ru = u * spread[d] + v * spread[hd + d], rv = v * spread[d + 1] + u * spread[hd + d + 1];
                     y[yb + d] = accumulate ? y[yb + d] + ru : ru;
                     y[yb + d + 1] = accumulate ? y[yb + d + 1] + rv : rv;
                 }
             }
         }
     }
+
+    private static final WorkArrays.Floats SPREAD_TABLES = new WorkArrays.Floats();
 
     /** Pairs (i, i + headDim/2): both halves are contiguous, and so are the tables. */
     private static void halfSplit(float[] x, int xo, float[] y, int yo, float[] cos, int co, float[] sin, int so,

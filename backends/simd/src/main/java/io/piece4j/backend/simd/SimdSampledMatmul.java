@@ -18,18 +18,22 @@ final class SimdSampledMatmul {
     private static final int L = S.length();
     private static final int CHUNK = 256;
 
+    // the calling thread's work arrays, kept between calls (the workers only read them, during the call)
+    private static final WorkArrays.Ints ROW_SLOTS = new WorkArrays.Ints(), COLUMN_SLOTS = new WorkArrays.Ints();
+    private static final WorkArrays.Floats DY_ROWS = new WorkArrays.Floats(), X_COLUMNS = new WorkArrays.Floats();
+
     /** dW[wo + e] += ..., or with compact dW[wo + j] += ... for e = localIdx[j] (a gradient holding only those coordinates). */
     static void run(float[] dY, int yo, float[] x, int xo, int[] localIdx, float[] dW, int wo, boolean compact, int tokens,
                     int outDim, int inDim, WorkerPool pool) {
-        int[] rowSlot = new int[outDim], colSlot = new int[inDim];
-        Arrays.fill(rowSlot, -1);
-        Arrays.fill(colSlot, -1);
+        int[] rowSlot = ROW_SLOTS.atLeast(outDim), colSlot = COLUMN_SLOTS.atLeast(inDim); // (outDim), (inDim)
+        Arrays.fill(rowSlot, 0, outDim, -1);
+        Arrays.fill(colSlot, 0, inDim, -1);
         int rows = 0, cols = 0;
         for (int e : localIdx) {
             if (rowSlot[e / inDim] < 0) rowSlot[e / inDim] = rows++;
             if (colSlot[e % inDim] < 0) colSlot[e % inDim] = cols++;
         }
-        float[] dyT = new float[rows * tokens], xT = new float[cols * tokens]; // (rows, T), (cols, T)
+        float[] dyT = DY_ROWS.atLeast(rows * tokens), xT = X_COLUMNS.atLeast(cols * tokens); // (rows, T), (cols, T), written whole
         for (int t = 0; t < tokens; t++) {
             int yr = yo + t * outDim, xr = xo + t * inDim;
             for (int r = 0; r < outDim; r++) if (rowSlot[r] >= 0) dyT[rowSlot[r] * tokens + t] = dY[yr + r];
