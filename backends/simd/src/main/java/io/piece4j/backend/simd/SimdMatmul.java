@@ -11,7 +11,7 @@ import java.util.Arrays;
  * task takes MC rows by some strips of C and, k block by k block, packs its rows of A into slivers of MR
  * rows and runs a register-blocked micro-kernel that keeps an MR x NR tile of C in vector registers while
  * it streams one A sliver and one B strip. Packing absorbs the transposes, so all four layouts run the
- * same kernel. Products with fewer than MR rows (token-by-token decoding) take a
+ * same kernel. Products with fewer than six rows (token-by-token decoding) take a
  * dot-product path (B stored transposed, the linear layer x W^T) or a row-axpy path instead, and products
  * with few columns the same paths on the transposed product.
  *
@@ -25,17 +25,26 @@ public final class SimdMatmul {
 
     private static final VectorSpecies<Float> S = SimdSpecies.FLOAT;
     private static final int L = S.length();
-    /** Micro-tile: MR rows by NR = 2 vectors of columns: 12 accumulators + 2 B vectors + 1 A broadcast fit
-     *  even the 16 registers of AVX2, and two fma per B load keep both fma pipes busy. */
-    static final int MR = 6, NR = 2 * L;
+    /** Micro-tile: MR rows by NR = 2 vectors of columns. With 16 lanes (AVX-512, 32 vector registers) 12 rows:
+     *  24 accumulators + 2 B vectors + 1 A broadcast, 24 fma per 14 loads; narrower vectors (AVX2, 16 registers)
+     *  6 rows: 12 accumulators, which fit there. Two fma per B load keep both fma pipes busy either way. */
+    static final int MR = L >= 16 ? 12 : 6, NR = 2 * L;
+    /** Fewer rows than this take the skinny path (whatever MR is, so the path, and the bits, of a product do not
+     *  change with the tile height). */
+    private static final int SKINNY_ROWS = 6;
     /** A KC x NR B strip (32 KB with 16 lanes) stays in L1 while the MC / MR slivers of an A block pass over
      *  it; the MC x KC A block (72 KB) stays in L2; strips come from the shared L3, each read once per A
      *  block. PANEL_FLOATS bounds the packed B panel (k x nc, 4 MB). */
-    private static final int KC = 256, MC = 12 * MR;
+    private static final int KC = 256, MC = 72;
+    /** A stored transposed is packed from rows of A's storage, mc floats of each: more of them per row read (288 floats
+     *  for 72) keeps the reads of a strided walk over a large A (the output head's weight gradient) efficient. */
+    private static final int MC_TRANSPOSED = 4 * MC;
     static final int PANEL_FLOATS = 1 << 20;
+    /** A panel at least this wide (when n is), taking fewer k rows at a time if it must. */
+    static final int MIN_PANEL_COLUMNS = 16 * NR;
     /** Below this many columns a B strip would be mostly padding; measured: the transposed skinny path wins
      *  up to n = 15 of NR = 32, the packed kernel from n = 24. */
-    private static final int NARROW = Math.max(MR, L);
+    private static final int NARROW = Math.max(SKINNY_ROWS, L);
     /** Tasks are handed out one at a time, so with this many per thread the last ones to finish are short. */
     private static final int TASKS_PER_THREAD = 8;
     /** Below this many strips per task the A block is repacked too often for the work it serves. */
@@ -51,7 +60,7 @@ public final class SimdMatmul {
     // the packed B panel belongs to the calling thread (all workers read it), A blocks to each worker
     private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<Scratch> SCRATCH =
-            ThreadLocal.withInitial(() -> new Scratch(new float[MC * KC], new float[MR * NR]));
+            ThreadLocal.withInitial(() -> new Scratch(new float[MC_TRANSPOSED * KC], new float[MR * NR]));
 
     /**
      * C (m, n) = (accumulate ? C : 0) + op(A) (m, k) @ op(B) (k, n), row-major, with offsets.
@@ -64,7 +73,7 @@ public final class SimdMatmul {
             if (!accumulate) Arrays.fill(c, cOff, cOff + m * n, 0f);
             return;
         }
-        if (m < MR) {
+        if (m < SKINNY_ROWS) {
             skinny(a, aOff, transA, b, bOff, transB, c, cOff, m, n, k, accumulate, pool);
             return;
         }
@@ -75,45 +84,59 @@ public final class SimdMatmul {
         // equal KC blocks from k alone (k = 288 gives 2 x 144, not 256 + 32): a short last block would
         // spend as much on loading and storing C as on arithmetic
         int kBlocks = ceilDiv(k, KC), kc0 = ceilDiv(k, kBlocks);
-        int mBlocks = ceilDiv(m, MC), mc0 = roundUp(ceilDiv(m, mBlocks), MR);
+        int mcMax = transA ? MC_TRANSPOSED : MC;
+        int mBlocks = ceilDiv(m, mcMax), mc0 = roundUp(ceilDiv(m, mBlocks), MR);
         mBlocks = ceilDiv(m, mc0);
         // columns per panel: the panel holds all k rows, so that each task can run every k block without
         // waiting for the other threads in between (a thread the OS has paused would hold up all of them)
-        int ncMax = Math.min(roundUp(n, NR), roundUp(Math.max(1, PANEL_FLOATS / k), NR));
-        float[] bPack = panel(k * ncMax);
+        int ncAll = roundUp(n, NR), ncMax = Math.min(ncAll, roundUp(Math.max(1, PANEL_FLOATS / k), NR));
+        int chunkBlocks = kBlocks; // k blocks per panel
+        if (ncMax < Math.min(ncAll, MIN_PANEL_COLUMNS)) {
+            // k so long that a panel of all its rows would be a strip or two wide, and every such panel would repack
+            // all of A (the output head's dX, k = vocabulary size, ran at a third of the speed): the panel takes
+            // wider columns and a run of whole k blocks instead, the runs in ascending order, so each C(i, j)
+            // still meets its k blocks in the same order (the same bits)
+            ncMax = Math.min(ncAll, MIN_PANEL_COLUMNS);
+            chunkBlocks = Math.max(1, PANEL_FLOATS / (ncMax * kc0));
+        }
+        float[] bPack = panel(Math.min(k, chunkBlocks * kc0) * ncMax);
         for (int j0 = 0; j0 < n; j0 += ncMax) {
             final int jc = j0, nc = Math.min(ncMax, n - j0), strips = ceilDiv(nc, NR);
             // enough tasks that threads finish close together, but not so narrow that packing A dominates
             int groups = Math.clamp(ceilDiv(TASKS_PER_THREAD * pool.threads(), mBlocks), 1,
                     Math.max(1, strips / MIN_STRIPS_PER_TASK));
             final int stripsPerGroup = ceilDiv(strips, groups), tasksPerBlock = ceilDiv(strips, stripsPerGroup);
-            pool.parallelFor(kBlocks * strips, t -> {
-                int p0 = (t / strips) * kc0;
-                packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack, p0 * strips * NR);
-            });
-            pool.parallelFor(mBlocks * tasksPerBlock, task -> {
-                int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
-                int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
-                Scratch scratch = SCRATCH.get();
-                float[] aPack = scratch.aPack();
-                for (int p0 = 0; p0 < k; p0 += kc0) {
-                    int kc = Math.min(kc0, k - p0), bBlock = p0 * strips * NR;
-                    boolean overwrite = !accumulate && p0 == 0;
-                    packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
-                    for (int s = s0; s < s1; s++) {
-                        int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
-                            if (mr == MR && nr == NR) {
-                                kernel(aPack, ir * kc, bPack, bStrip, kc, c, cTile, n, overwrite);
-                            } else { // at an edge of C the full tile would write outside it
-                                kernel(aPack, ir * kc, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
-                                addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
+            for (int kb0 = 0; kb0 < kBlocks; kb0 += chunkBlocks) {
+                final int pStart = kb0 * kc0, pEnd = Math.min(k, (kb0 + chunkBlocks) * kc0);
+                final int blocksHere = ceilDiv(pEnd - pStart, kc0);
+                pool.parallelFor(blocksHere * strips, t -> {
+                    int p0 = pStart + (t / strips) * kc0;
+                    packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack, (p0 - pStart) * strips * NR);
+                });
+                pool.parallelFor(mBlocks * tasksPerBlock, task -> {
+                    int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
+                    int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
+                    Scratch scratch = SCRATCH.get();
+                    float[] aPack = scratch.aPack();
+                    for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
+                        int kc = Math.min(kc0, k - p0), bBlock = (p0 - pStart) * strips * NR;
+                        boolean overwrite = !accumulate && p0 == 0;
+                        packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
+                        for (int s = s0; s < s1; s++) {
+                            int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
+                                if (mr == MR && nr == NR) {
+                                    kernel(aPack, ir * kc, bPack, bStrip, kc, c, cTile, n, overwrite);
+                                } else { // at an edge of C the full tile would write outside it
+                                    kernel(aPack, ir * kc, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
+                                    addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
+                                }
                             }
                         }
                     }
-                }
-            });
+                });
+            }
         }
     }
 
@@ -190,6 +213,13 @@ public final class SimdMatmul {
      */
     private static void kernel(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
                                int ld, boolean overwrite) {
+        if (MR == 12) kernel12(aPack, aBase, bPack, bBase, kc, dst, off, ld, overwrite);
+        else kernel6(aPack, aBase, bPack, bBase, kc, dst, off, ld, overwrite);
+    }
+
+    /** {@link #kernel} with MR = 6. */
+    private static void kernel6(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
+                                int ld, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -197,7 +227,7 @@ public final class SimdMatmul {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bBase + p * NR, ai = aBase + p * MR;
+            int bi = bBase + p * NR, ai = aBase + p * 6;
             FloatVector b0 = FloatVector.fromArray(S, bPack, bi);
             FloatVector b1 = FloatVector.fromArray(S, bPack, bi + L);
             FloatVector a0 = FloatVector.broadcast(S, aPack[ai]);
@@ -230,6 +260,79 @@ public final class SimdMatmul {
         c50.intoArray(dst, r5); c51.intoArray(dst, r5 + L);
     }
 
+    /** {@link #kernel} with MR = 12 (the same arithmetic per element of C: one fma chain over p from zero). */
+    private static void kernel12(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
+                                 int ld, boolean overwrite) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+        FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+        FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
+        FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
+        FloatVector c80 = FloatVector.zero(S), c81 = FloatVector.zero(S);
+        FloatVector c90 = FloatVector.zero(S), c91 = FloatVector.zero(S);
+        FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
+        FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bBase + p * NR, ai = aBase + p * 12;
+            FloatVector b0 = FloatVector.fromArray(S, bPack, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bPack, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, aPack[ai + 0]);
+            c00 = a0.fma(b0, c00); c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, aPack[ai + 1]);
+            c10 = a1.fma(b0, c10); c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, aPack[ai + 2]);
+            c20 = a2.fma(b0, c20); c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, aPack[ai + 3]);
+            c30 = a3.fma(b0, c30); c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, aPack[ai + 4]);
+            c40 = a4.fma(b0, c40); c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, aPack[ai + 5]);
+            c50 = a5.fma(b0, c50); c51 = a5.fma(b1, c51);
+            FloatVector a6 = FloatVector.broadcast(S, aPack[ai + 6]);
+            c60 = a6.fma(b0, c60); c61 = a6.fma(b1, c61);
+            FloatVector a7 = FloatVector.broadcast(S, aPack[ai + 7]);
+            c70 = a7.fma(b0, c70); c71 = a7.fma(b1, c71);
+            FloatVector a8 = FloatVector.broadcast(S, aPack[ai + 8]);
+            c80 = a8.fma(b0, c80); c81 = a8.fma(b1, c81);
+            FloatVector a9 = FloatVector.broadcast(S, aPack[ai + 9]);
+            c90 = a9.fma(b0, c90); c91 = a9.fma(b1, c91);
+            FloatVector a10 = FloatVector.broadcast(S, aPack[ai + 10]);
+            c100 = a10.fma(b0, c100); c101 = a10.fma(b1, c101);
+            FloatVector a11 = FloatVector.broadcast(S, aPack[ai + 11]);
+            c110 = a11.fma(b0, c110); c111 = a11.fma(b1, c111);
+        }
+        int r0 = off, r1 = r0 + ld, r2 = r1 + ld, r3 = r2 + ld, r4 = r3 + ld, r5 = r4 + ld, r6 = r5 + ld, r7 = r6 + ld, r8 = r7 + ld, r9 = r8 + ld, r10 = r9 + ld, r11 = r10 + ld;
+        if (!overwrite) {
+            c00 = c00.add(FloatVector.fromArray(S, dst, r0)); c01 = c01.add(FloatVector.fromArray(S, dst, r0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, dst, r1)); c11 = c11.add(FloatVector.fromArray(S, dst, r1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, dst, r2)); c21 = c21.add(FloatVector.fromArray(S, dst, r2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, dst, r3)); c31 = c31.add(FloatVector.fromArray(S, dst, r3 + L));
+            c40 = c40.add(FloatVector.fromArray(S, dst, r4)); c41 = c41.add(FloatVector.fromArray(S, dst, r4 + L));
+            c50 = c50.add(FloatVector.fromArray(S, dst, r5)); c51 = c51.add(FloatVector.fromArray(S, dst, r5 + L));
+            c60 = c60.add(FloatVector.fromArray(S, dst, r6)); c61 = c61.add(FloatVector.fromArray(S, dst, r6 + L));
+            c70 = c70.add(FloatVector.fromArray(S, dst, r7)); c71 = c71.add(FloatVector.fromArray(S, dst, r7 + L));
+            c80 = c80.add(FloatVector.fromArray(S, dst, r8)); c81 = c81.add(FloatVector.fromArray(S, dst, r8 + L));
+            c90 = c90.add(FloatVector.fromArray(S, dst, r9)); c91 = c91.add(FloatVector.fromArray(S, dst, r9 + L));
+            c100 = c100.add(FloatVector.fromArray(S, dst, r10)); c101 = c101.add(FloatVector.fromArray(S, dst, r10 + L));
+            c110 = c110.add(FloatVector.fromArray(S, dst, r11)); c111 = c111.add(FloatVector.fromArray(S, dst, r11 + L));
+        }
+        c00.intoArray(dst, r0); c01.intoArray(dst, r0 + L);
+        c10.intoArray(dst, r1); c11.intoArray(dst, r1 + L);
+        c20.intoArray(dst, r2); c21.intoArray(dst, r2 + L);
+        c30.intoArray(dst, r3); c31.intoArray(dst, r3 + L);
+        c40.intoArray(dst, r4); c41.intoArray(dst, r4 + L);
+        c50.intoArray(dst, r5); c51.intoArray(dst, r5 + L);
+        c60.intoArray(dst, r6); c61.intoArray(dst, r6 + L);
+        c70.intoArray(dst, r7); c71.intoArray(dst, r7 + L);
+        c80.intoArray(dst, r8); c81.intoArray(dst, r8 + L);
+        c90.intoArray(dst, r9); c91.intoArray(dst, r9 + L);
+        c100.intoArray(dst, r10); c101.intoArray(dst, r10 + L);
+        c110.intoArray(dst, r11); c111.intoArray(dst, r11 + L);
+    }
+
     /** The valid mr x nr corner of a tile computed into scratch, into (overwrite) or onto C. */
     private static void addTile(float[] tile, float[] c, int cOff, int n, int mr, int nr, boolean overwrite) {
         for (int r = 0; r < mr; r++) {
@@ -240,7 +343,7 @@ public final class SimdMatmul {
         }
     }
 
-    // ---------------------------------------------------------------- skinny products (m < MR or n < NARROW)
+    // ---------------------------------------------------------------- skinny products (m < SKINNY_ROWS or n < NARROW)
 
     /** Few rows: a tile of MR rows would be mostly padding. */
     private static void skinny(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB, float[] c,

@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  * <li>bfloat16: L shorts are sign-extended to L ints and shifted left by 16, which puts the 16 bits in the high
  *     half of a float32: the exact value, with no rounding.</li>
- * <li>Q8_0: the int8 values of a block are converted to float lanes and fma'd with x into a block sum, which then
+ * <li>Q8_0: the int8 values of a block are converted to float lanes and multiplied with x into a block sum, which then
  *     meets the block's scale in one more fma.</li>
  * </ul>
  * Threads split the output rows (blocks of whole rows), so each y element is one thread's chain of fma in a fixed
@@ -138,9 +138,66 @@ final class SimdPackedLinear {
         return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    // The Q8_0 loop is written out in one method, with no helper that returns a vector: a vector that crosses a call
-    // C2 does not inline is a heap object, and whether a large helper is inlined is up to C2's budget.
+    // The Q8_0 loops are written out in one method each, with no helper that returns a vector: a vector that crosses a
+    // call C2 does not inline is a heap object, and whether a large helper is inlined is up to C2's budget.
     private static void q8Rows(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
+        if (L == 16) q8Rows16(q, d, cols, x, xo, y, yo, rows, tokens, from, to);
+        else q8RowsAnyWidth(q, d, cols, x, xo, y, yo, rows, tokens, from, to);
+    }
+
+    /**
+     * 16 float lanes (AVX-512): a block of 32 is two float vectors. Its first half's products start the block sum with a
+     * multiply, the second half's add by fma: no zeroed accumulator and one fma fewer per block and row than
+     * {@link #q8RowsAnyWidth}, which measured a third faster on the 32000 x 288 output head (the values are the same:
+     * q x + 0 rounds as q x does).
+     */
+    private static void q8Rows16(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
+        int blocks = cols / Q8Matrix.BLOCK;
+        for (int t = 0; t < tokens; t++) {
+            int xb = xo + t * cols, yb = yo + t * rows;
+            int r = from;
+            for (; r + 4 <= to; r += 4) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (int b = 0; b < blocks; b++) {
+                    int q0 = r * cols + b * Q8Matrix.BLOCK, q1 = q0 + L, xj = xb + b * Q8Matrix.BLOCK;
+                    FloatVector x0 = FloatVector.fromArray(S, x, xj), x1 = FloatVector.fromArray(S, x, xj + L);
+                    FloatVector s0 = ((FloatVector) ByteVector.fromArray(BYTES, q, q0).convertShape(VectorOperators.B2F, S, 0)).mul(x0);
+                    FloatVector s1 = ((FloatVector) ByteVector.fromArray(BYTES, q, q0 + cols).convertShape(VectorOperators.B2F, S, 0)).mul(x0);
+                    FloatVector s2 = ((FloatVector) ByteVector.fromArray(BYTES, q, q0 + 2 * cols).convertShape(VectorOperators.B2F, S, 0)).mul(x0);
+                    FloatVector s3 = ((FloatVector) ByteVector.fromArray(BYTES, q, q0 + 3 * cols).convertShape(VectorOperators.B2F, S, 0)).mul(x0);
+                    s0 = ((FloatVector) ByteVector.fromArray(BYTES, q, q1).convertShape(VectorOperators.B2F, S, 0)).fma(x1, s0);
+                    s1 = ((FloatVector) ByteVector.fromArray(BYTES, q, q1 + cols).convertShape(VectorOperators.B2F, S, 0)).fma(x1, s1);
+                    s2 = ((FloatVector) ByteVector.fromArray(BYTES, q, q1 + 2 * cols).convertShape(VectorOperators.B2F, S, 0)).fma(x1, s2);
+                    s3 = ((FloatVector) ByteVector.fromArray(BYTES, q, q1 + 3 * cols).convertShape(VectorOperators.B2F, S, 0)).fma(x1, s3);
+                    int d0 = r * blocks + b;
+                    a0 = s0.fma(FloatVector.broadcast(S, d[d0]), a0);
+                    a1 = s1.fma(FloatVector.broadcast(S, d[d0 + blocks]), a1);
+                    a2 = s2.fma(FloatVector.broadcast(S, d[d0 + 2 * blocks]), a2);
+                    a3 = s3.fma(FloatVector.broadcast(S, d[d0 + 3 * blocks]), a3);
+                }
+                y[yb + r] = LaneMath.sum(a0);
+                y[yb + r + 1] = LaneMath.sum(a1);
+                y[yb + r + 2] = LaneMath.sum(a2);
+                y[yb + r + 3] = LaneMath.sum(a3);
+            }
+            for (; r < to; r++) {
+                FloatVector a0 = FloatVector.zero(S);
+                for (int b = 0; b < blocks; b++) {
+                    int q0 = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK;
+                    FloatVector s0 = ((FloatVector) ByteVector.fromArray(BYTES, q, q0).convertShape(VectorOperators.B2F, S, 0))
+                            .mul(FloatVector.fromArray(S, x, xj));
+                    s0 = ((FloatVector) ByteVector.fromArray(BYTES, q, q0 + L).convertShape(VectorOperators.B2F, S, 0))
+                            .fma(FloatVector.fromArray(S, x, xj + L), s0);
+                    a0 = s0.fma(FloatVector.broadcast(S, d[r * blocks + b]), a0);
+                }
+                y[yb + r] = LaneMath.sum(a0);
+            }
+        }
+    }
+
+    /** Any lane count: a block's sums start from zero and take one fma per L weights. */
+    private static void q8RowsAnyWidth(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens,
+                                       int from, int to) {
         int blocks = cols / Q8Matrix.BLOCK, parts = BYTE_LANES / L;
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;

@@ -55,6 +55,23 @@ class SimdMatmulTest {
     }
 
     @Test
+    void matchesNaiveProductWhenKIsTooLongForAFullWidthPanel() {
+        // all k rows of a panel would fit only PANEL_FLOATS / k = 209 columns, under MIN_PANEL_COLUMNS: the panel then
+        // takes 300 columns (all of n) and the k blocks in runs, one run after the other (the output head's dX shape)
+        int k = 5000, n = 300;
+        assertTrue(SimdMatmul.PANEL_FLOATS / k < Math.min(n, SimdMatmul.MIN_PANEL_COLUMNS), "the shape must take the k-run path");
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int m : new int[] {13, 40}) {
+                for (int layout = 0; layout < 4; layout++) {
+                    Product p = new Product(m, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, 12);
+                    String failure = p.compareWithNaive(pool);
+                    assertTrue(failure == null, failure);
+                }
+            }
+        }
+    }
+
+    @Test
     void zeroInnerDimensionClearsOrKeepsC() {
         float[] c = {5f, 1f, 2f, 3f, 4f};
         try (WorkerPool pool = new WorkerPool(2)) {
@@ -75,6 +92,7 @@ class SimdMatmulTest {
             products.add(new Product(1, 1000, 530, ta, tb, false, 4)); // decoding: one row
             products.add(new Product(4, 333, 70, ta, tb, true, 5));
             products.add(new Product(500, 9, 300, ta, tb, false, 6)); // few columns: the transposed product
+            products.add(new Product(40, 300, 5000, ta, tb, true, 7)); // k too long for a full-width panel: k runs
         }
         for (Product p : products) {
             float[] first = null;
