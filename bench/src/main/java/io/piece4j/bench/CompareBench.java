@@ -14,6 +14,7 @@ import io.piece4j.piece.ImportanceEstimation;
 import io.piece4j.piece.Mask;
 import io.piece4j.piece.MaskedAdamW;
 import io.piece4j.piece.TokenBatch;
+import io.piece4j.tensor.ActivationArena;
 import io.piece4j.tensor.Backends;
 import io.piece4j.tensor.Rng;
 import io.piece4j.tensor.Tensor;
@@ -134,7 +135,7 @@ final class CompareBench implements Callable<Integer> {
             references.forEach((name, r) -> refList.add(new RunRecord().put("name", name).put("result", r)));
             System.out.println(new RunRecord().put("benchmark", "compare").put("backend", backendName).put("threads", t)
                     .put("cpu_model", machine.cpuModel()).put("cores", machine.cores()).put("avx512", machine.hasAvx512())
-                    .put("config", config).put("batch", batch).put("seq", seq).put("steps", steps).put("warmup", warmup)
+                    .put("config", config).put("batch", batch).put("seq", seq).put("steps", steps).put("warmup", warmup).put("activation_arena", true)
                     .put("importance_batches", importanceBatches).put("ratio", ratio).put("gen_tokens", genTokens)
                     .put("reference_environment", ReferencePrograms.describe(List.of(), refEnv).strip())
                     .put("figures", figures).put("references", refList).put("rows", table.toRecords()).put("seed", seed)
@@ -281,9 +282,12 @@ final class CompareBench implements Callable<Integer> {
             Tensor params = m.parameters();
             params.setGrad(grads);
 
+            // steps run in an activation arena, as the Trainer runs them: without it every step allocates its activations
+            // afresh (about 2 GB here) and a quarter of the step goes to collecting them
+            ActivationArena arena = new ActivationArena(be);
             progress("piece4j full training step (" + warmup + " warm-up, " + steps + " timed) ...");
             AdamW dense = new AdamW(List.of(params), new AdamW.Settings(1e-5f, 0.9f, 0.95f, 1e-8f, 0f));
-            full = TrainBench.measure(() -> TrainBench.fullStep(m, data, dense), warmup, steps).seconds();
+            full = TrainBench.measure(TrainBench.inArena(arena, () -> TrainBench.fullStep(m, data, dense)), warmup, steps).seconds();
 
             progress("piece4j importance pass (PIECE-S, " + importanceBatches + " batches) ...");
             List<TokenBatch> batches = new ArrayList<>();
@@ -295,11 +299,11 @@ final class CompareBench implements Callable<Integer> {
             progress("piece4j masked step (k = " + mask.size() + ", " + warmup + " warm-up, " + steps + " timed) ...");
             m.setTrainableIndices(mask.indices());
             MaskedAdamW opt = new MaskedAdamW(params, grads, mask, MaskedAdamW.Settings.piece());
-            masked = TrainBench.measure(() -> {
+            masked = TrainBench.measure(TrainBench.inArena(arena, () -> {
                 grads.zero();
                 m.loss(data.tokens(), data.targets(), batch, seq).backward();
                 opt.step(1e-5f);
-            }, warmup, steps).seconds();
+            }), warmup, steps).seconds();
             m.setTrainableIndices(null);
             figures.put("mask_k", mask.size());
 

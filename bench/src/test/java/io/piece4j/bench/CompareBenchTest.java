@@ -72,6 +72,7 @@ class CompareBenchTest {
         Map<String, Object> json = lastJson(out);
         assertEquals("compare", json.get("benchmark"));
         assertEquals(2, ((Number) json.get("warmup")).intValue(), "the JSON records the warm-up steps the training jobs had: " + json.get("warmup"));
+        assertEquals(Boolean.TRUE, json.get("activation_arena"), "training jobs run in an activation arena, as the Trainer's steps do");
         Map<String, Object> full = row(json, "training step, full (tiny, 2x32)");
         assertTrue(((Number) full.get("piece4j")).doubleValue() > 0, "piece4j's tokens/s prints: " + full);
         assertNull(full.get("reference_value"), "PyTorch could not run, so its figure is null: " + full);
