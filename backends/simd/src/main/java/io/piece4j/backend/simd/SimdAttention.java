@@ -31,8 +31,8 @@ final class SimdAttention {
          * The rows, transposed into this thread's packing array of the given site if pack, else read in place
          * with this thread's gather array of the site (a call's keys and values use different sites).
          */
-        static HeadRows of(float[] a, int base, int stride, int headDim, int rows, boolean pack, WorkArrays.Floats packSite,
-                           WorkArrays.Ints gatherSite) {
+        static HeadRows of(float[] a, int base, int stride, int headDim, int rows, boolean pack, WorkArrays<float[]> packSite,
+                           WorkArrays<int[]> gatherSite) {
             int padded = roundUp(rows);
             if (pack) {
                 float[] t = packSite.atLeast(headDim * padded); // (headDim, padded), zero past the last row
@@ -124,10 +124,10 @@ final class SimdAttention {
 
     // work arrays of the thread running a head's task, kept between calls: a head's keys or values transposed
     // or their gather offsets, the offsets of a last partial block, its scores, its dS
-    private static final WorkArrays.Floats PACKED_KEYS = new WorkArrays.Floats(), PACKED_VALUES = new WorkArrays.Floats();
-    private static final WorkArrays.Ints KEY_GATHER = new WorkArrays.Ints(), VALUE_GATHER = new WorkArrays.Ints();
-    private static final WorkArrays.Ints LAST_BLOCK_GATHER = new WorkArrays.Ints();
-    private static final WorkArrays.Floats SCORES = new WorkArrays.Floats(), SCORE_GRADIENTS = new WorkArrays.Floats();
+    private static final WorkArrays<float[]> PACKED_KEYS = WorkArrays.floats(), PACKED_VALUES = WorkArrays.floats();
+    private static final WorkArrays<int[]> KEY_GATHER = WorkArrays.ints(), VALUE_GATHER = WorkArrays.ints();
+    private static final WorkArrays<int[]> LAST_BLOCK_GATHER = WorkArrays.ints();
+    private static final WorkArrays<float[]> SCORES = WorkArrays.floats(), SCORE_GRADIENTS = WorkArrays.floats();
 
     static int roundUp(int n) {
         return (n + L - 1) / L * L;

@@ -95,8 +95,8 @@ public final class SimdBackend extends CpuBackend {
     }
 
     // work arrays of the calling thread (shared with the workers through the lambdas)
-    private static final WorkArrays.Floats PARTIAL_ROWS = new WorkArrays.Floats();
-    private static final WorkArrays.Doubles PARTIAL_SUMS = new WorkArrays.Doubles();
+    private static final WorkArrays<float[]> PARTIAL_ROWS = WorkArrays.floats();
+    private static final WorkArrays<double[]> PARTIAL_SUMS = WorkArrays.doubles();
 
     /** The calling thread's (blocks, n) partial sums, zeroed. */
     private static float[] zeroedPartials(int blocks, int n) {

@@ -20,7 +20,7 @@ final class SimdBf16CacheAttention {
     private static final long MIN_PARALLEL_WORK = 1 << 15;
 
     /** The scores of the thread running a (query, head) task, kept between calls. */
-    private static final WorkArrays.Floats SCORES = new WorkArrays.Floats();
+    private static final WorkArrays<float[]> SCORES = WorkArrays.floats();
 
     static void run(float[] q, int qo, short[] keys, short[] values, float[] out, int oo, int tq, int tk, int heads, int kvHeads,
                     int headDim, WorkerPool pool) {

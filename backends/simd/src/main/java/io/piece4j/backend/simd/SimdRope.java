@@ -65,7 +65,7 @@ final class SimdRope {
         }
     }
 
-    private static final WorkArrays.Floats SPREAD_TABLES = new WorkArrays.Floats();
+    private static final WorkArrays<float[]> SPREAD_TABLES = WorkArrays.floats();
 
     /** Pairs (i, i + headDim/2): both halves are contiguous, and so are the tables. */
     private static void halfSplit(float[] x, int xo, float[] y, int yo, float[] cos, int co, float[] sin, int so,

@@ -19,8 +19,8 @@ final class SimdSampledMatmul {
     private static final int CHUNK = 256;
 
     // the calling thread's work arrays, kept between calls (the workers only read them, during the call)
-    private static final WorkArrays.Ints ROW_SLOTS = new WorkArrays.Ints(), COLUMN_SLOTS = new WorkArrays.Ints();
-    private static final WorkArrays.Floats DY_ROWS = new WorkArrays.Floats(), X_COLUMNS = new WorkArrays.Floats();
+    private static final WorkArrays<int[]> ROW_SLOTS = WorkArrays.ints(), COLUMN_SLOTS = WorkArrays.ints();
+    private static final WorkArrays<float[]> DY_ROWS = WorkArrays.floats(), X_COLUMNS = WorkArrays.floats();
 
     /** dW[wo + e] += ..., or with compact dW[wo + j] += ... for e = localIdx[j] (a gradient holding only those coordinates). */
     static void run(float[] dY, int yo, float[] x, int xo, int[] localIdx, float[] dW, int wo, boolean compact, int tokens,
