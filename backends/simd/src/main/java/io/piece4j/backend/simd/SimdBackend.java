@@ -7,6 +7,7 @@ import io.piece4j.tensor.spi.BinaryOp;
 import io.piece4j.tensor.spi.PackedMatrix;
 import io.piece4j.tensor.spi.Precision;
 import io.piece4j.tensor.spi.RopeLayout;
+import io.piece4j.tensor.spi.Storage;
 import io.piece4j.tensor.spi.UnaryOp;
 
 import java.util.function.IntConsumer;
@@ -103,6 +104,22 @@ public final class SimdBackend extends CpuBackend {
         float[] p = PARTIAL_ROWS.atLeast(blocks * n);
         java.util.Arrays.fill(p, 0, blocks * n, 0f);
         return p;
+    }
+
+    // ---------------------------------------------------------------- filling
+
+    /** Fills of at least this many floats run on every thread (the activation arena zeroes hundreds of MB a step). */
+    static final long PARALLEL_FILL = 1 << 20;
+
+    @Override
+    public void fill(Storage dst, long offset, long length, float value) {
+        if (length < PARALLEL_FILL || !(buf(dst) instanceof Buf.F32 f32) || offset + length > f32.a.length || offset < 0) {
+            super.fill(dst, offset, length, value); // small, double storage, or out of range (the parent says which)
+            return;
+        }
+        float[] a = f32.a;
+        int from = (int) offset, n = (int) length;
+        forStretches(n, (start, len) -> java.util.Arrays.fill(a, from + start, from + start + len, value));
     }
 
     // ---------------------------------------------------------------- elementwise

@@ -21,6 +21,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What the rest of the project sees of the SIMD backend: discovery, identity, storage rules, batched matmul. */
 class SimdBackendTest {
+    @Test
+    void aLargeFillRunsOnAllThreadsAndWritesExactlyItsRange() {
+        // above PARALLEL_FILL, with an offset and a length that are no multiple of a stretch
+        int n = (int) SimdBackend.PARALLEL_FILL * 2 + 12_345, offset = 777, length = n - 2 * offset;
+        try (SimdBackend be = new SimdBackend(3)) {
+            Tensor t = Tensor.full(be, 5f, n);
+            be.fill(t.storage(), offset, length, -2.5f);
+            float[] v = t.toArray();
+            for (int i = 0; i < n; i++) {
+                float want = i >= offset && i < offset + length ? -2.5f : 5f;
+                if (v[i] != want) throw new AssertionError("element " + i + ": " + v[i] + ", expected " + want);
+            }
+            assertThrows(RuntimeException.class, () -> be.fill(t.storage(), 1, n, 0f), "a range past the storage must be refused");
+        }
+    }
+
 
     @Test
     void isFoundByServiceLoaderAndPreferredOverTheReference() {
