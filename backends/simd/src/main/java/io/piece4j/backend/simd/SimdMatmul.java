@@ -36,7 +36,7 @@ public final class SimdMatmul {
      *  lanes) serves the block's MC / MR slivers from L1 and L2; strips come from the shared L3, each read once per
      *  A block. KC was 256 (a strip that fits L1) until a sweep through the SPI at the training step's shapes and at
      *  1024 and 2048 on this AVX-512 machine measured 512 faster everywhere, by 5-15 % (fewer passes over each C
-     *  tile; 768 was no better). KC sets the k blocks, so it sets the bits of every product. PANEL_FLOATS bounds
+     *  tile; 768 was no better). KC sets the k blocks, so the change moved the bits of every product with k > 256. PANEL_FLOATS bounds
      *  the packed B panel (k x nc, 4 MB). */
     private static final int KC = 512, MC = 72;
     /** A stored transposed is packed from rows of A's storage, mc floats of each: more of them per row read (288 floats
@@ -61,7 +61,7 @@ public final class SimdMatmul {
     private record Scratch(float[] aPack, float[] tile) {}
 
     // the packed B panel belongs to the calling thread (all workers read it), A blocks to each worker
-    private static final ThreadLocal<float[]> B_PACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final WorkArrays<float[]> B_PACK = WorkArrays.floats();
     private static final ThreadLocal<Scratch> SCRATCH =
             ThreadLocal.withInitial(() -> new Scratch(new float[MC_TRANSPOSED * KC], new float[MR * NR]));
 
@@ -102,7 +102,7 @@ public final class SimdMatmul {
             ncMax = Math.min(ncAll, MIN_PANEL_COLUMNS);
             chunkBlocks = Math.max(1, PANEL_FLOATS / (ncMax * kc0));
         }
-        float[] bPack = panel(Math.min(k, chunkBlocks * kc0) * ncMax);
+        float[] bPack = B_PACK.atLeast(Math.min(k, chunkBlocks * kc0) * ncMax); // the calling thread's panel
         for (int j0 = 0; j0 < n; j0 += ncMax) {
             final int jc = j0, nc = Math.min(ncMax, n - j0), strips = ceilDiv(nc, NR);
             // enough tasks that threads finish close together, but not so narrow that packing A dominates
@@ -141,16 +141,6 @@ public final class SimdMatmul {
                 });
             }
         }
-    }
-
-    /** The calling thread's panel buffer, grown to at least size floats. */
-    private static float[] panel(int size) {
-        float[] p = B_PACK.get();
-        if (p.length < size) {
-            p = new float[size];
-            B_PACK.set(p);
-        }
-        return p;
     }
 
     /**
