@@ -18,8 +18,7 @@ public final class Backends {
     private Backends() {}
 
     public static List<BackendProvider> providers() {
-        List<BackendProvider> all = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class).forEach(all::add);
+        List<BackendProvider> all = unranked();
         all.sort(Comparator.comparingInt(BackendProvider::priority).reversed().thenComparing(BackendProvider::name));
         return all;
     }
@@ -63,20 +62,7 @@ public final class Backends {
             for (BackendProvider p : all) if (p.isAvailable()) return p.create(t);
             throw new IllegalStateException("no backend available; found: " + describe(all));
         }
-        // by name, in class-path order: ranking would ask every provider for its priority, and the OpenCL one then
-        // loads its driver (native code, a fraction of a second) even when simd was asked for
-        List<BackendProvider> all = new ArrayList<>();
-        ServiceLoader.load(BackendProvider.class).forEach(all::add);
-        for (BackendProvider p : all) {
-            if (p.name().equals(name)) {
-                if (!p.isAvailable()) {
-                    throw new IllegalStateException("backend '" + name + "' is not available here: " + p.unavailableReason()
-                            + "; found: " + describe(all));
-                }
-                return p.create(t);
-            }
-        }
-        throw new IllegalArgumentException("backend '" + name + "' was asked for but is not on the class path; found: " + describe(all));
+        return available(name).create(t);
     }
 
     /**
@@ -86,17 +72,30 @@ public final class Backends {
      */
     public static void checkRequested() {
         String name = requestedName();
-        if (name == null) return;
-        List<BackendProvider> all = new ArrayList<>(); // unranked, as in create: no provider asked for its priority
-        ServiceLoader.load(BackendProvider.class).forEach(all::add);
+        if (name != null) available(name);
+    }
+
+    /**
+     * The provider called name, which can run here; fails naming what was found otherwise. Looked up in
+     * class-path order: ranking would ask every provider for its priority, and the OpenCL one then loads its
+     * driver (native code, a fraction of a second) even when simd was asked for.
+     */
+    private static BackendProvider available(String name) {
+        List<BackendProvider> all = unranked();
         for (BackendProvider p : all) {
             if (p.name().equals(name)) {
-                if (p.isAvailable()) return;
+                if (p.isAvailable()) return p;
                 throw new IllegalStateException("backend '" + name + "' is not available here: " + p.unavailableReason()
                         + "; found: " + describe(all));
             }
         }
         throw new IllegalArgumentException("backend '" + name + "' was asked for but is not on the class path; found: " + describe(all));
+    }
+
+    private static List<BackendProvider> unranked() {
+        List<BackendProvider> all = new ArrayList<>();
+        ServiceLoader.load(BackendProvider.class).forEach(all::add);
+        return all;
     }
 
     public static String describe(List<BackendProvider> all) {
