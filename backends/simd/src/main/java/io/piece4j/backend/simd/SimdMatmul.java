@@ -36,15 +36,13 @@ public final class SimdMatmul {
      *  lanes) serves the block's MC / MR slivers from L1 and L2; strips come from the shared L3, each read once per
      *  A block. KC was 256 (a strip that fits L1) until a sweep through the SPI at the training step's shapes and at
      *  1024 and 2048 on this AVX-512 machine measured 512 faster everywhere, by 5-15 % (fewer passes over each C
-     *  tile; 768 was no better). KC sets the k blocks, so the change moved the bits of every product with k > 256. PANEL_FLOATS bounds
-     *  the packed B panel (k x nc, 4 MB). */
+     *  tile; 768 was no better). KC sets the k blocks, so the change moved the bits of every product with k > 256.
+     *  PANEL_FLOATS bounds the packed B panel (4 MB). */
     private static final int KC = 512, MC = 72;
     /** A stored transposed is packed from rows of A's storage, mc floats of each: more of them per row read (288 floats
      *  for 72) keeps the reads of a strided walk over a large A (the output head's weight gradient) efficient. */
     private static final int MC_TRANSPOSED = 4 * MC;
     static final int PANEL_FLOATS = 1 << 20;
-    /** A panel at least this wide (when n is), taking fewer k rows at a time if it must. */
-    static final int MIN_PANEL_COLUMNS = 16 * NR;
     /** Below this many columns a B strip would be mostly padding; measured: the transposed skinny path wins
      *  up to n = 15 of NR = 32, the packed kernel from n = 24. */
     private static final int NARROW = Math.max(SKINNY_ROWS, L);
@@ -86,61 +84,94 @@ public final class SimdMatmul {
         }
         // equal KC blocks from k alone (k = 768 gives 2 x 384, not 512 + 256): a short last block would
         // spend as much on loading and storing C as on arithmetic
-        int kBlocks = ceilDiv(k, KC), kc0 = ceilDiv(k, kBlocks);
-        int mcMax = transA ? MC_TRANSPOSED : MC;
+        int kBlocks = ceilDiv(k, KC), kc0 = kBlock(k);
+        // a transposed A packs faster in wide blocks (longer reads of each strided row), but only where there
+        // are plenty of them: fewer blocks than tasks split B's strips between tasks, and each task repacks its
+        // block (at 1024 and 2048, 288-row blocks cost a fifth of the speed)
+        int mcMax = transA && m >= MC_TRANSPOSED * TASKS_PER_THREAD * pool.threads() ? MC_TRANSPOSED : MC;
         int mBlocks = ceilDiv(m, mcMax), mc0 = roundUp(ceilDiv(m, mBlocks), MR);
         mBlocks = ceilDiv(m, mc0);
-        // columns per panel: the panel holds all k rows, so that each task can run every k block without
-        // waiting for the other threads in between (a thread the OS has paused would hold up all of them)
-        int ncAll = roundUp(n, NR), ncMax = Math.min(ncAll, roundUp(Math.max(1, PANEL_FLOATS / k), NR));
-        int chunkBlocks = kBlocks; // k blocks per panel
-        if (ncMax < Math.min(ncAll, MIN_PANEL_COLUMNS)) {
-            // k so long that a panel of all its rows would be a strip or two wide, and every such panel would repack
-            // all of A (the output head's dX, k = vocabulary size, ran at a third of the speed): the panel takes
-            // wider columns and a run of whole k blocks instead, the runs in ascending order, so each C(i, j)
-            // still meets its k blocks in the same order (the same bits)
-            ncMax = Math.min(ncAll, MIN_PANEL_COLUMNS);
-            chunkBlocks = Math.max(1, PANEL_FLOATS / (ncMax * kc0));
-        }
-        float[] bPack = B_PACK.atLeast(Math.min(k, chunkBlocks * kc0) * ncMax); // the calling thread's panel
-        for (int j0 = 0; j0 < n; j0 += ncMax) {
-            final int jc = j0, nc = Math.min(ncMax, n - j0), strips = ceilDiv(nc, NR);
+        // The packed B panel: as many columns as one k block of PANEL_FLOATS allows, then as many k blocks as
+        // still fit. Every panel repacks all of A, so a panel as wide as possible packs A least often: a packed A
+        // float serves one multiply-add per column of the panel, and at 2048^3 a panel of all k rows (512 columns)
+        // repacked A four times, a fifth of the time. Runs of k blocks go in ascending order, so each C(i, j) meets
+        // its k blocks in the same order whatever the panel's shape (the same bits).
+        int ncMax = panelColumns(n, k), chunkBlocks = kBlocksPerPanel(n, k);
+        // Two panels, the calling thread's: while the tasks of one run multiply from one, the threads that finish
+        // early pack the next into the other (its tasks come after the multiplying ones), so that packing B fills
+        // the wait for the slowest task instead of adding a pass and a wait of its own.
+        int panelFloats = Math.min(k, chunkBlocks * kc0) * ncMax;
+        float[] bPack = B_PACK.atLeast(2 * panelFloats);
+        int runsPerPanel = ceilDiv(kBlocks, chunkBlocks), runs = ceilDiv(n, ncMax) * runsPerPanel;
+        pool.parallelFor(packTasks(n, k, ncMax, chunkBlocks, 0),
+                t -> packRun(b, bOff, transB, n, k, ncMax, chunkBlocks, 0, t, bPack, 0));
+        for (int run = 0; run < runs; run++) {
+            final int jc = (run / runsPerPanel) * ncMax, nc = Math.min(ncMax, n - jc), strips = ceilDiv(nc, NR);
+            final int pStart = (run % runsPerPanel) * chunkBlocks * kc0, pEnd = Math.min(k, pStart + chunkBlocks * kc0);
+            final int base = (run % 2) * panelFloats, next = run + 1, nextBase = (next % 2) * panelFloats;
             // enough tasks that threads finish close together, but not so narrow that packing A dominates
             int groups = Math.clamp(ceilDiv(TASKS_PER_THREAD * pool.threads(), mBlocks), 1,
                     Math.max(1, strips / MIN_STRIPS_PER_TASK));
             final int stripsPerGroup = ceilDiv(strips, groups), tasksPerBlock = ceilDiv(strips, stripsPerGroup);
-            for (int kb0 = 0; kb0 < kBlocks; kb0 += chunkBlocks) {
-                final int pStart = kb0 * kc0, pEnd = Math.min(k, (kb0 + chunkBlocks) * kc0);
-                final int blocksHere = ceilDiv(pEnd - pStart, kc0);
-                pool.parallelFor(blocksHere * strips, t -> {
-                    int p0 = pStart + (t / strips) * kc0;
-                    packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack, (p0 - pStart) * strips * NR);
-                });
-                pool.parallelFor(mBlocks * tasksPerBlock, task -> {
-                    int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
-                    int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
-                    Scratch scratch = SCRATCH.get();
-                    float[] aPack = scratch.aPack();
-                    for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
-                        int kc = Math.min(kc0, k - p0), bBlock = (p0 - pStart) * strips * NR;
-                        boolean overwrite = !accumulate && p0 == 0;
-                        packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
-                        for (int s = s0; s < s1; s++) {
-                            int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
-                            for (int ir = 0; ir < mc; ir += MR) {
-                                int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
-                                if (mr == MR && nr == NR) {
-                                    kernel(aPack, ir * kc, bPack, bStrip, kc, c, cTile, n, overwrite);
-                                } else { // at an edge of C the full tile would write outside it
-                                    kernel(aPack, ir * kc, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
-                                    addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
-                                }
+            final int multiplyTasks = mBlocks * tasksPerBlock;
+            int nextPackTasks = next < runs ? packTasks(n, k, ncMax, chunkBlocks, next) : 0;
+            pool.parallelFor(multiplyTasks + nextPackTasks, task -> {
+                if (task >= multiplyTasks) {
+                    packRun(b, bOff, transB, n, k, ncMax, chunkBlocks, next, task - multiplyTasks, bPack, nextBase);
+                    return;
+                }
+                int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
+                int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
+                Scratch scratch = SCRATCH.get();
+                float[] aPack = scratch.aPack();
+                for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
+                    int kc = Math.min(kc0, k - p0), bBlock = base + (p0 - pStart) * strips * NR;
+                    boolean overwrite = !accumulate && p0 == 0;
+                    packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
+                    for (int s = s0; s < s1; s++) {
+                        int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
+                            if (mr == MR && nr == NR) {
+                                kernel(aPack, ir * kc, bPack, bStrip, kc, c, cTile, n, overwrite);
+                            } else { // at an edge of C the full tile would write outside it
+                                kernel(aPack, ir * kc, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
+                                addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
                             }
                         }
                     }
-                });
-            }
+                }
+            });
         }
+    }
+
+    /** Strips times k blocks of run `run` (panels in column order, each panel's runs of k blocks in order). */
+    private static int packTasks(int n, int k, int ncMax, int chunkBlocks, int run) {
+        int kBlocks = ceilDiv(k, kBlock(k)), runsPerPanel = ceilDiv(kBlocks, chunkBlocks);
+        int jc = (run / runsPerPanel) * ncMax, kb0 = (run % runsPerPanel) * chunkBlocks;
+        return ceilDiv(Math.min(ncMax, n - jc), NR) * Math.min(chunkBlocks, kBlocks - kb0);
+    }
+
+    /** Packing task t of run `run` (see packTasks): one strip of one k block, into the panel at bPack[base]. */
+    private static void packRun(float[] b, int bOff, boolean transB, int n, int k, int ncMax, int chunkBlocks,
+                                int run, int t, float[] bPack, int base) {
+        int kc0 = kBlock(k), kBlocks = ceilDiv(k, kc0), runsPerPanel = ceilDiv(kBlocks, chunkBlocks);
+        int jc = (run / runsPerPanel) * ncMax, nc = Math.min(ncMax, n - jc), strips = ceilDiv(nc, NR);
+        int pStart = (run % runsPerPanel) * chunkBlocks * kc0, p0 = pStart + (t / strips) * kc0;
+        packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack, base + (p0 - pStart) * strips * NR);
+    }
+
+    /** Length of each k block: equal blocks of at most KC. */
+    static int kBlock(int k) { return ceilDiv(k, ceilDiv(k, KC)); }
+
+    /** Columns of a packed B panel (a multiple of NR). */
+    static int panelColumns(int n, int k) {
+        return Math.min(roundUp(n, NR), roundUp(Math.max(1, PANEL_FLOATS / kBlock(k)), NR));
+    }
+
+    /** k blocks a panel holds at once. */
+    static int kBlocksPerPanel(int n, int k) {
+        return Math.max(1, PANEL_FLOATS / (panelColumns(n, k) * kBlock(k)));
     }
 
     /**
@@ -158,14 +189,7 @@ public final class SimdMatmul {
             }
         } else {
             // B stored (n, k): column j of op(B) is row j of b, contiguous in p
-            for (int j = 0; j < NR; j++) {
-                if (j < nr) {
-                    int src = bOff + (col + j) * k + p0;
-                    for (int p = 0; p < kc; p++) bPack[base + p * NR + j] = b[src + p];
-                } else {
-                    for (int p = 0; p < kc; p++) bPack[base + p * NR + j] = 0f;
-                }
-            }
+            transposeRows(b, bOff + col * k + p0, k, nr, kc, bPack, base, NR);
         }
     }
 
@@ -174,28 +198,57 @@ public final class SimdMatmul {
                               float[] aPack) {
         if (!transA) {
             for (int ir = 0; ir < mc; ir += MR) {
-                int mr = Math.min(MR, mc - ir), base = ir * kc;
-                for (int r = 0; r < MR; r++) {
-                    if (r < mr) {
-                        int src = aOff + (i0 + ir + r) * k + p0;
-                        for (int p = 0; p < kc; p++) aPack[base + p * MR + r] = a[src + p];
-                    } else {
-                        for (int p = 0; p < kc; p++) aPack[base + p * MR + r] = 0f;
+                int mr = Math.min(MR, mc - ir);
+                transposeRows(a, aOff + (i0 + ir) * k + p0, k, mr, kc, aPack, ir * kc, MR);
+            }
+        } else {
+            // A stored (k, m): row p holds column p of op(A), contiguous in i. A few rows at a time across all
+            // slivers: each sliver then takes a run of whole cache lines, and the rows stay in L1 between slivers
+            // (one row across all slivers, then the next, wrote 48 bytes per sliver 24 KB apart: 1.7x slower).
+            for (int pb = 0; pb < kc; pb += PACK_ROWS) {
+                int pe = Math.min(kc, pb + PACK_ROWS);
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    for (int p = pb; p < pe; p++) {
+                        int src = aOff + (p0 + p) * m + i0 + ir, dst = ir * kc + p * MR;
+                        if (mr == MR) {
+                            for (int r = 0; r < MR; r++) aPack[dst + r] = a[src + r];
+                        } else {
+                            for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + r];
+                            for (int r = mr; r < MR; r++) aPack[dst + r] = 0f;
+                        }
                     }
                 }
             }
-        } else {
-            // A stored (k, m): row p holds column p of op(A), contiguous in i. Walk each row once across all
-            // slivers (p outer): reading a sliver's 6 floats per row at a stride of m would touch a new
-            // cache line and page for every p.
+        }
+    }
+
+    /** Rows of op(A)'s storage packed together for a transposed A (PACK_ROWS x mc floats, 18 KB for mc = 288). */
+    private static final int PACK_ROWS = 16;
+
+    /**
+     * rows x kc floats of a row-major matrix (src, row stride ld) into dst[base + p*width + r], zero for rows up to
+     * width: the packing of a sliver of A, or a strip of B, whose storage runs along k. Four rows at a time, p
+     * inner: four sequential reads and a short sequential write per p. Measured on 2048 x 2048 sources, 0.34 ns a
+     * float against 1.3-1.6 for one row at a time (a write every 48 or 128 bytes) and 1.9 for p outer with all
+     * rows inner, which the JIT does not unroll.
+     */
+    private static void transposeRows(float[] src, int srcOff, int ld, int rows, int kc, float[] dst, int base,
+                                      int width) {
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int s0 = srcOff + r * ld;
             for (int p = 0; p < kc; p++) {
-                int src = aOff + (p0 + p) * m + i0;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir), dst = ir * kc + p * MR;
-                    for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + ir + r];
-                    for (int r = mr; r < MR; r++) aPack[dst + r] = 0f;
-                }
+                int d = base + p * width + r, s = s0 + p;
+                dst[d] = src[s]; dst[d + 1] = src[s + ld]; dst[d + 2] = src[s + 2 * ld]; dst[d + 3] = src[s + 3 * ld];
             }
+        }
+        for (; r < rows; r++) {
+            int s0 = srcOff + r * ld;
+            for (int p = 0; p < kc; p++) dst[base + p * width + r] = src[s0 + p];
+        }
+        for (; r < width; r++) {
+            for (int p = 0; p < kc; p++) dst[base + p * width + r] = 0f;
         }
     }
 

@@ -40,9 +40,10 @@ class SimdMatmulTest {
 
     @Test
     void matchesNaiveProductWhenColumnsSpanSeveralPackedPanels() {
-        // a packed panel holds all k rows of PANEL_FLOATS / k columns; this n needs two panels, the second
-        // one ragged (and wide rows for the few-row path too)
-        int k = 700, n = SimdMatmul.PANEL_FLOATS / k + 3 * SimdMatmul.NR + 5;
+        // a packed panel holds PANEL_FLOATS / (k block) columns; this n needs two panels, the second one ragged (and
+        // wide rows for the few-row path too)
+        int k = 700, n = SimdMatmul.panelColumns(Integer.MAX_VALUE / 2, k) + 3 * SimdMatmul.NR + 5;
+        assertTrue(SimdMatmul.panelColumns(n, k) < n, "the shape must need two panels");
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int m : new int[] {3, 13}) {
                 for (int layout = 0; layout < 4; layout++) {
@@ -55,11 +56,11 @@ class SimdMatmulTest {
     }
 
     @Test
-    void matchesNaiveProductWhenKIsTooLongForAFullWidthPanel() {
-        // all k rows of a panel would fit only PANEL_FLOATS / k = 209 columns, under MIN_PANEL_COLUMNS: the panel then
-        // takes 300 columns (all of n) and the k blocks in runs, one run after the other (the output head's dX shape)
+    void matchesNaiveProductWhenAPanelHoldsOnlySomeKBlocks() {
+        // 300 columns of all 10 k blocks would not fit a panel: the panel takes them in runs, one run after the
+        // other (the output head's dX shape)
         int k = 5000, n = 300;
-        assertTrue(SimdMatmul.PANEL_FLOATS / k < Math.min(n, SimdMatmul.MIN_PANEL_COLUMNS), "the shape must take the k-run path");
+        assertTrue(SimdMatmul.kBlocksPerPanel(n, k) * SimdMatmul.kBlock(k) < k, "the shape must take k in runs");
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int m : new int[] {13, 40}) {
                 for (int layout = 0; layout < 4; layout++) {
@@ -67,6 +68,34 @@ class SimdMatmulTest {
                     String failure = p.compareWithNaive(pool);
                     assertTrue(failure == null, failure);
                 }
+            }
+        }
+    }
+
+    @Test
+    void matchesNaiveProductWhenPanelsAreRefilledWhileInUse() {
+        // one k block per panel and three of them: the next run's B is packed into the spare panel while the tasks
+        // of this run still multiply from the other, and the third run reuses the first one's
+        int k = 1100, n = 2200;
+        assertEquals(1, SimdMatmul.kBlocksPerPanel(n, k), "the shape must take one k block per run");
+        assertTrue(SimdMatmul.panelColumns(n, k) >= n && (k + SimdMatmul.kBlock(k) - 1) / SimdMatmul.kBlock(k) == 3, "one panel, three runs");
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int layout = 0; layout < 4; layout++) {
+                Product p = new Product(13, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, 14);
+                String failure = p.compareWithNaive(pool);
+                assertTrue(failure == null, failure);
+            }
+        }
+    }
+
+    @Test
+    void matchesNaiveProductWithManyRowsOfATransposedA() {
+        // m large enough for the wide blocks of a transposed A (MC_TRANSPOSED rows, a ragged last one), both B layouts
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int layout = 0; layout < 2; layout++) {
+                Product p = new Product(4700, 45, 37, true, layout == 1, layout == 0, 13);
+                String failure = p.compareWithNaive(pool);
+                assertTrue(failure == null, failure);
             }
         }
     }
