@@ -89,13 +89,16 @@ class SimdMatmulTest {
     }
 
     @Test
-    void matchesNaiveProductWithManyRowsOfATransposedA() {
-        // m large enough for the wide blocks of a transposed A (MC_TRANSPOSED rows, a ragged last one), both B layouts
+    void matchesNaiveProductWithWideAndWithSmallBlocksOfA() {
+        // m = 4700: enough rows for the wide blocks of a transposed A (MC_TRANSPOSED rows, a ragged last one); m = 800:
+        // too few 72-row blocks for 16 tasks, so 48-row ones (a ragged last one); both layouts of A and of B
         try (WorkerPool pool = new WorkerPool(2)) {
-            for (int layout = 0; layout < 2; layout++) {
-                Product p = new Product(4700, 45, 37, true, layout == 1, layout == 0, 13);
-                String failure = p.compareWithNaive(pool);
-                assertTrue(failure == null, failure);
+            for (int m : new int[] {4700, 800}) {
+                for (int layout = 0; layout < 4; layout++) {
+                    Product p = new Product(m, 45, 37, layout < 2, layout % 2 == 1, layout == 0, 13);
+                    String failure = p.compareWithNaive(pool);
+                    assertTrue(failure == null, failure);
+                }
             }
         }
     }
