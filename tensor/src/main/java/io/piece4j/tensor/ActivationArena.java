@@ -76,6 +76,9 @@ public final class ActivationArena {
         bytesHeld = held;
     }
 
+    /** True while a step of some arena is open on the calling thread (steps of two arenas do not nest). */
+    public static boolean openOnThisThread() { return CURRENT.get() != null; }
+
     /** The arena open on the calling thread for backend, or null. */
     static ActivationArena current(Backend backend) {
         ActivationArena a = CURRENT.get();
