@@ -37,7 +37,7 @@ public final class SimdMatmul {
      *  A block. KC was 256 (a strip that fits L1) until a sweep through the SPI at the training step's shapes and at
      *  1024 and 2048 on this AVX-512 machine measured 512 faster everywhere, by 5-15 % (fewer passes over each C
      *  tile; 768 was no better). KC sets the k blocks, so the change moved the bits of every product with k > 256.
-     *  PANEL_FLOATS bounds the packed B panel (4 MB). */
+     *  PANEL_FLOATS bounds each of the two packed B panels (4 MB each). */
     private static final int KC = 512, MC = 72;
     /** Blocks of A down to this many rows (a multiple of 12 and 6) where there are too few of MC rows. */
     private static final int MIN_MC = 48;
