@@ -41,9 +41,6 @@ public final class SimdMatmul {
     private static final int KC = 512, MC = 72;
     /** Blocks of A down to this many rows (a multiple of 12 and 6) where there are too few of MC rows. */
     private static final int MIN_MC = 48;
-    /** A stored transposed is packed from rows of A's storage, mc floats of each: more of them per row read (288 floats
-     *  for 72) keeps the reads of a strided walk over a large A (the output head's weight gradient) efficient. */
-    private static final int MC_TRANSPOSED = 4 * MC;
     static final int PANEL_FLOATS = 1 << 20;
     /** Below this many columns a B strip would be mostly padding; measured: the transposed skinny path wins
      *  up to n = 15 of NR = 32, the packed kernel from n = 24. */
@@ -63,7 +60,7 @@ public final class SimdMatmul {
     // the packed B panel belongs to the calling thread (all workers read it), A blocks to each worker
     private static final WorkArrays<float[]> B_PACK = WorkArrays.floats();
     private static final ThreadLocal<Scratch> SCRATCH =
-            ThreadLocal.withInitial(() -> new Scratch(new float[MC_TRANSPOSED * KC], new float[MR * NR]));
+            ThreadLocal.withInitial(() -> new Scratch(new float[MC * KC], new float[MR * NR]));
 
     /**
      * C (m, n) = (accumulate ? C : 0) + op(A) (m, k) @ op(B) (k, n), row-major, with offsets.
@@ -87,14 +84,11 @@ public final class SimdMatmul {
         // equal KC blocks from k alone (k = 768 gives 2 x 384, not 512 + 256): a short last block would
         // spend as much on loading and storing C as on arithmetic
         int kBlocks = ceilDiv(k, KC), kc0 = kBlock(k);
-        // a transposed A packs faster in wide blocks (longer reads of each strided row), but only where there
-        // are plenty of them: fewer blocks than tasks split B's strips between tasks, and each task repacks its
-        // block (at 1024 and 2048, 288-row blocks cost a fifth of the speed)
         int tasks = TASKS_PER_THREAD * pool.threads();
-        int mcMax = transA && m >= MC_TRANSPOSED * tasks ? MC_TRANSPOSED : MC;
-        int rows = roundUp(ceilDiv(m, ceilDiv(m, mcMax)), MR), fewerRows = m / tasks / MR * MR;
+        int rows = roundUp(ceilDiv(m, ceilDiv(m, MC)), MR), fewerRows = m / tasks / MR * MR;
         // still too few blocks for the tasks wanted: smaller ones, down to MIN_MC rows, rather than tasks that split
-        // B's strips and each repack their block (the weight gradient of a 768 x 288 layer ran 1.2x faster)
+        // B's strips and each repack their block (measured while a transposed A was still packed: the weight gradient
+        // of a 768 x 288 layer ran 1.2x faster)
         if (ceilDiv(m, rows) < tasks && fewerRows >= MIN_MC) rows = Math.min(rows, fewerRows);
         final int mc0 = rows, mBlocks = ceilDiv(m, mc0);
         // The packed B panel: as many columns as one k block of PANEL_FLOATS allows, then as many k blocks as
@@ -130,18 +124,28 @@ public final class SimdMatmul {
                 int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
                 Scratch scratch = SCRATCH.get();
                 float[] aPack = scratch.aPack();
+                // A stored transposed is not packed: a sliver's MR values for one p are contiguous in A's row p, so
+                // the kernel reads them there, a row of A apart per p (only a ragged last sliver is packed, as the
+                // kernel reads MR rows). Packing cost more than the strided reads: the weight gradients at the training
+                // step's shapes (288 x 288 x 2048, 768 x 288 x 2048, 32000 x 288 x 2048) ran 1.44x, 1.22x, 1.11x faster.
+                boolean aInPlace = transA;
                 for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
                     int kc = Math.min(kc0, k - p0), bBlock = base + (p0 - pStart) * strips * NR;
                     boolean overwrite = !accumulate && p0 == 0;
-                    packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
+                    int ragged = mc % MR, fullRows = mc - ragged;
+                    if (!aInPlace) packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
+                    else if (ragged > 0) packA(a, aOff, true, m, k, i0 + fullRows, ragged, p0, kc, aPack);
                     for (int s = s0; s < s1; s++) {
                         int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
                         for (int ir = 0; ir < mc; ir += MR) {
                             int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
+                            boolean fromA = aInPlace && mr == MR;
+                            float[] aSrc = fromA ? a : aPack;
+                            int aBase = fromA ? aOff + p0 * m + i0 + ir : aInPlace ? 0 : ir * kc, lda = fromA ? m : MR;
                             if (mr == MR && nr == NR) {
-                                kernel(aPack, ir * kc, bPack, bStrip, kc, c, cTile, n, overwrite);
+                                kernel(aSrc, aBase, lda, bPack, bStrip, kc, c, cTile, n, overwrite);
                             } else { // at an edge of C the full tile would write outside it
-                                kernel(aPack, ir * kc, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
+                                kernel(aSrc, aBase, lda, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
                                 addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
                             }
                         }
@@ -215,7 +219,8 @@ public final class SimdMatmul {
                 transposeRows(a, aOff + (i0 + ir) * k + p0, k, mr, kc, aPack, ir * kc, MR);
             }
         } else {
-            // A stored (k, m): row p holds column p of op(A), contiguous in i. A few rows at a time across all
+            // A stored (k, m), which matmul packs only for a ragged last sliver (it reads the others in place): row p
+            // holds column p of op(A), contiguous in i. A few rows at a time across all
             // slivers: each sliver then takes a run of whole cache lines, and the rows stay in L1 between slivers
             // (one row across all slivers, then the next, wrote 48 bytes per sliver 24 KB apart: 1.7x slower).
             for (int pb = 0; pb < kc; pb += PACK_ROWS) {
@@ -266,18 +271,19 @@ public final class SimdMatmul {
     }
 
     /**
-     * dst tile (MR x NR at dst[off], row stride ld) (+)= A sliver (MR x kc) @ B strip (kc x NR). Every
+     * dst tile (MR x NR at dst[off], row stride ld) (+)= A sliver (MR x kc) @ B strip (kc x NR), the sliver's MR
+     * values for each p at aPack[aBase + p*lda ..] (lda = MR when packed, A's row length when read in place). Every
      * vector op stays in this one method: a FloatVector passed to a call the JIT does not inline is boxed,
      * which costs more than the arithmetic, so the stores are written out rather than put in a helper.
      */
-    private static void kernel(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
+    private static void kernel(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst, int off,
                                int ld, boolean overwrite) {
-        if (MR == 12) kernel12(aPack, aBase, bPack, bBase, kc, dst, off, ld, overwrite);
-        else kernel6(aPack, aBase, bPack, bBase, kc, dst, off, ld, overwrite);
+        if (MR == 12) kernel12(aPack, aBase, lda, bPack, bBase, kc, dst, off, ld, overwrite);
+        else kernel6(aPack, aBase, lda, bPack, bBase, kc, dst, off, ld, overwrite);
     }
 
     /** {@link #kernel} with MR = 6. */
-    private static void kernel6(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
+    private static void kernel6(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst, int off,
                                 int ld, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -286,7 +292,7 @@ public final class SimdMatmul {
         FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bBase + p * NR, ai = aBase + p * 6;
+            int bi = bBase + p * NR, ai = aBase + p * lda;
             FloatVector b0 = FloatVector.fromArray(S, bPack, bi);
             FloatVector b1 = FloatVector.fromArray(S, bPack, bi + L);
             FloatVector a0 = FloatVector.broadcast(S, aPack[ai]);
@@ -320,7 +326,7 @@ public final class SimdMatmul {
     }
 
     /** {@link #kernel} with MR = 12 (the same arithmetic per element of C: one fma chain over p from zero). */
-    private static void kernel12(float[] aPack, int aBase, float[] bPack, int bBase, int kc, float[] dst, int off,
+    private static void kernel12(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst, int off,
                                  int ld, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -335,7 +341,7 @@ public final class SimdMatmul {
         FloatVector c100 = FloatVector.zero(S), c101 = FloatVector.zero(S);
         FloatVector c110 = FloatVector.zero(S), c111 = FloatVector.zero(S);
         for (int p = 0; p < kc; p++) {
-            int bi = bBase + p * NR, ai = aBase + p * 12;
+            int bi = bBase + p * NR, ai = aBase + p * lda;
             FloatVector b0 = FloatVector.fromArray(S, bPack, bi);
             FloatVector b1 = FloatVector.fromArray(S, bPack, bi + L);
             FloatVector a0 = FloatVector.broadcast(S, aPack[ai + 0]);

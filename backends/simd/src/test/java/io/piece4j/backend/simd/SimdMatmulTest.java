@@ -90,8 +90,9 @@ class SimdMatmulTest {
 
     @Test
     void matchesNaiveProductWithWideAndWithSmallBlocksOfA() {
-        // m = 4700: enough rows for the wide blocks of a transposed A (MC_TRANSPOSED rows, a ragged last one); m = 800:
-        // too few 72-row blocks for 16 tasks, so 48-row ones (a ragged last one); both layouts of A and of B
+        // m = 4700: 66 blocks, the last of 20 rows (a sliver of 12 and a ragged one of 8, which a transposed A packs
+        // while it reads the others in place); m = 800: too few 72-row blocks for 16 tasks, so 48-row ones (the last of
+        // 32 rows: 12, 12 and 8); both layouts of A and of B
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int m : new int[] {4700, 800}) {
                 for (int layout = 0; layout < 4; layout++) {
