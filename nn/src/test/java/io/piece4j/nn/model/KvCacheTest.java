@@ -13,7 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The KV cache decodes in an activation arena of its own: the same bits as without it, and nothing it returns is reused. */
+/**
+ * The KV cache decodes in an activation arena of its own: the same bits as without it, and nothing it returns is
+ * reused.
+ */
 class KvCacheTest {
     private final Backend be = new RefBackend();
 
@@ -43,7 +46,8 @@ class KvCacheTest {
         }
         assertFalse(ActivationArena.openOnThisThread());
         for (int i = 0; i < own.size(); i++) {
-            for (float v : own.get(i)) assertFalse(Float.isNaN(v), "step " + i + " read storage handed back (NaN poison)");
+            int step = i;
+            for (float v : own.get(i)) assertFalse(Float.isNaN(v), () -> "step " + step + " read storage handed back (NaN poison)");
             assertArrayEquals(inside.get(i), own.get(i), "step " + i);
         }
     }

@@ -168,7 +168,8 @@ public final class SimdMatmul {
         int kc0 = kBlock(k), kBlocks = ceilDiv(k, kc0), runsPerPanel = ceilDiv(kBlocks, chunkBlocks);
         int jc = (run / runsPerPanel) * ncMax, nc = Math.min(ncMax, n - jc), strips = ceilDiv(nc, NR);
         int pStart = (run % runsPerPanel) * chunkBlocks * kc0, p0 = pStart + (t / strips) * kc0;
-        packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack, base + (p0 - pStart) * strips * NR);
+        packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack,
+                base + (p0 - pStart) * strips * NR);
     }
 
     /** Length of each k block: equal blocks of at most KC. */
@@ -283,8 +284,8 @@ public final class SimdMatmul {
     }
 
     /** {@link #kernel} with MR = 6. */
-    private static void kernel6(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst, int off,
-                                int ld, boolean overwrite) {
+    private static void kernel6(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst,
+                                 int off, int ld, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -326,8 +327,8 @@ public final class SimdMatmul {
     }
 
     /** {@link #kernel} with MR = 12 (the same arithmetic per element of C: one fma chain over p from zero). */
-    private static void kernel12(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst, int off,
-                                 int ld, boolean overwrite) {
+    private static void kernel12(float[] aPack, int aBase, int lda, float[] bPack, int bBase, int kc, float[] dst,
+                                 int off, int ld, boolean overwrite) {
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
         FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);

@@ -78,7 +78,8 @@ class SimdMatmulTest {
         // of this run still multiply from the other, and the third run reuses the first one's
         int k = 1100, n = 2200;
         assertEquals(1, SimdMatmul.kBlocksPerPanel(n, k), "the shape must take one k block per run");
-        assertTrue(SimdMatmul.panelColumns(n, k) >= n && (k + SimdMatmul.kBlock(k) - 1) / SimdMatmul.kBlock(k) == 3, "one panel, three runs");
+        int kBlocks = (k + SimdMatmul.kBlock(k) - 1) / SimdMatmul.kBlock(k);
+        assertTrue(SimdMatmul.panelColumns(n, k) >= n && kBlocks == 3, "one panel, three runs");
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int layout = 0; layout < 4; layout++) {
                 Product p = new Product(13, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, 14);
