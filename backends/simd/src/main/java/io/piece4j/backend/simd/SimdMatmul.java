@@ -103,32 +103,32 @@ public final class SimdMatmul {
         int panelFloats = Math.min(k, chunkBlocks * kc0) * ncMax;
         float[] bPack = B_PACK.atLeast(2 * panelFloats);
         int runsPerPanel = ceilDiv(kBlocks, chunkBlocks), runs = ceilDiv(n, ncMax) * runsPerPanel;
-        pool.parallelFor(packTasks(n, k, ncMax, chunkBlocks, 0),
-                t -> packRun(b, bOff, transB, n, k, ncMax, chunkBlocks, 0, t, bPack, 0));
-        for (int run = 0; run < runs; run++) {
-            final int jc = (run / runsPerPanel) * ncMax, nc = Math.min(ncMax, n - jc), strips = ceilDiv(nc, NR);
-            final int pStart = (run % runsPerPanel) * chunkBlocks * kc0, pEnd = Math.min(k, pStart + chunkBlocks * kc0);
-            final int base = (run % 2) * panelFloats, next = run + 1, nextBase = (next % 2) * panelFloats;
+        // A stored transposed is not packed: a sliver's MR values for one p are contiguous in A's row p, so the kernel
+        // reads them there, a row of A apart per p (only a ragged last sliver is packed, as the kernel reads MR rows).
+        // Packing cost more than the strided reads: the weight gradients at the training step's shapes (288 x 288 x
+        // 2048, 768 x 288 x 2048, 32000 x 288 x 2048) ran 1.44x, 1.22x, 1.11x faster.
+        final boolean aInPlace = transA;
+        Run first = Run.of(0, n, k, ncMax, chunkBlocks), run = first;
+        pool.parallelFor(first.packTasks(), t -> first.pack(b, bOff, transB, n, k, t, bPack, 0));
+        for (int r = 0; r < runs; r++) {
+            final Run next = r + 1 < runs ? Run.of(r + 1, n, k, ncMax, chunkBlocks) : null;
+            final int jc = run.jc(), strips = run.strips(), pStart = run.pStart(), pEnd = run.pEnd();
+            final int base = (r % 2) * panelFloats, nextBase = ((r + 1) % 2) * panelFloats;
             // enough tasks that threads finish close together, but not so narrow that packing A dominates
             int groups = Math.clamp(ceilDiv(tasks, mBlocks), 1,
                     Math.max(1, strips / MIN_STRIPS_PER_TASK));
             final int stripsPerGroup = ceilDiv(strips, groups), tasksPerBlock = ceilDiv(strips, stripsPerGroup);
             final int multiplyTasks = mBlocks * tasksPerBlock;
-            int nextPackTasks = next < runs ? packTasks(n, k, ncMax, chunkBlocks, next) : 0;
+            int nextPackTasks = next != null ? next.packTasks() : 0;
             pool.parallelFor(multiplyTasks + nextPackTasks, task -> {
                 if (task >= multiplyTasks) {
-                    packRun(b, bOff, transB, n, k, ncMax, chunkBlocks, next, task - multiplyTasks, bPack, nextBase);
+                    next.pack(b, bOff, transB, n, k, task - multiplyTasks, bPack, nextBase);
                     return;
                 }
                 int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
                 int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
                 Scratch scratch = SCRATCH.get();
                 float[] aPack = scratch.aPack();
-                // A stored transposed is not packed: a sliver's MR values for one p are contiguous in A's row p, so
-                // the kernel reads them there, a row of A apart per p (only a ragged last sliver is packed, as the
-                // kernel reads MR rows). Packing cost more than the strided reads: the weight gradients at the training
-                // step's shapes (288 x 288 x 2048, 768 x 288 x 2048, 32000 x 288 x 2048) ran 1.44x, 1.22x, 1.11x faster.
-                boolean aInPlace = transA;
                 for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
                     int kc = Math.min(kc0, k - p0), bBlock = base + (p0 - pStart) * strips * NR;
                     boolean overwrite = !accumulate && p0 == 0;
@@ -152,24 +152,31 @@ public final class SimdMatmul {
                     }
                 }
             });
+            run = next;
         }
     }
 
-    /** Strips times k blocks of run `run` (panels in column order, each panel's runs of k blocks in order). */
-    private static int packTasks(int n, int k, int ncMax, int chunkBlocks, int run) {
-        int kBlocks = ceilDiv(k, kBlock(k)), runsPerPanel = ceilDiv(kBlocks, chunkBlocks);
-        int jc = (run / runsPerPanel) * ncMax, kb0 = (run % runsPerPanel) * chunkBlocks;
-        return ceilDiv(Math.min(ncMax, n - jc), NR) * Math.min(chunkBlocks, kBlocks - kb0);
-    }
+    /**
+     * One run of the product: the panel's columns jc..jc+nc (strips of NR) and k rows pStart..pEnd (whole k blocks).
+     * Runs go panel by panel in column order, each panel's runs of k blocks in ascending order.
+     */
+    private record Run(int jc, int nc, int strips, int pStart, int pEnd, int kc0) {
+        static Run of(int run, int n, int k, int ncMax, int chunkBlocks) {
+            int kc0 = kBlock(k), runsPerPanel = ceilDiv(ceilDiv(k, kc0), chunkBlocks);
+            int jc = (run / runsPerPanel) * ncMax, nc = Math.min(ncMax, n - jc);
+            int pStart = (run % runsPerPanel) * chunkBlocks * kc0;
+            return new Run(jc, nc, ceilDiv(nc, NR), pStart, Math.min(k, pStart + chunkBlocks * kc0), kc0);
+        }
 
-    /** Packing task t of run `run` (see packTasks): one strip of one k block, into the panel at bPack[base]. */
-    private static void packRun(float[] b, int bOff, boolean transB, int n, int k, int ncMax, int chunkBlocks,
-                                int run, int t, float[] bPack, int base) {
-        int kc0 = kBlock(k), kBlocks = ceilDiv(k, kc0), runsPerPanel = ceilDiv(kBlocks, chunkBlocks);
-        int jc = (run / runsPerPanel) * ncMax, nc = Math.min(ncMax, n - jc), strips = ceilDiv(nc, NR);
-        int pStart = (run % runsPerPanel) * chunkBlocks * kc0, p0 = pStart + (t / strips) * kc0;
-        packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack,
-                base + (p0 - pStart) * strips * NR);
+        /** Packing tasks of the run's B: one per strip and k block. */
+        int packTasks() { return strips * ceilDiv(pEnd - pStart, kc0); }
+
+        /** Packing task t: one strip of one k block, into the panel at bPack[base]. */
+        void pack(float[] b, int bOff, boolean transB, int n, int k, int t, float[] bPack, int base) {
+            int p0 = pStart + (t / strips) * kc0;
+            packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack,
+                    base + (p0 - pStart) * strips * NR);
+        }
     }
 
     /** Length of each k block: equal blocks of at most KC. */
@@ -220,30 +227,18 @@ public final class SimdMatmul {
                 transposeRows(a, aOff + (i0 + ir) * k + p0, k, mr, kc, aPack, ir * kc, MR);
             }
         } else {
-            // A stored (k, m), which matmul packs only for a ragged last sliver (it reads the others in place): row p
-            // holds column p of op(A), contiguous in i. A few rows at a time across all
-            // slivers: each sliver then takes a run of whole cache lines, and the rows stay in L1 between slivers
-            // (one row across all slivers, then the next, wrote 48 bytes per sliver 24 KB apart: 1.7x slower).
-            for (int pb = 0; pb < kc; pb += PACK_ROWS) {
-                int pe = Math.min(kc, pb + PACK_ROWS);
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int mr = Math.min(MR, mc - ir);
-                    for (int p = pb; p < pe; p++) {
-                        int src = aOff + (p0 + p) * m + i0 + ir, dst = ir * kc + p * MR;
-                        if (mr == MR) {
-                            for (int r = 0; r < MR; r++) aPack[dst + r] = a[src + r];
-                        } else {
-                            for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + r];
-                            for (int r = mr; r < MR; r++) aPack[dst + r] = 0f;
-                        }
-                    }
+            // A stored (k, m), packed only for a ragged last sliver (matmul reads full ones in place): row p holds
+            // column p of op(A), contiguous in i
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir);
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (p0 + p) * m + i0 + ir, dst = ir * kc + p * MR;
+                    for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + r];
+                    for (int r = mr; r < MR; r++) aPack[dst + r] = 0f;
                 }
             }
         }
     }
-
-    /** Rows of op(A)'s storage packed together for a transposed A (PACK_ROWS x mc floats, 18 KB for mc = 288). */
-    private static final int PACK_ROWS = 16;
 
     /**
      * rows x kc floats of a row-major matrix (src, row stride ld) into dst[base + p*width + r], zero for rows up to

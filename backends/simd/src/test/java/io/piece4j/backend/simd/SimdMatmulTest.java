@@ -44,15 +44,7 @@ class SimdMatmulTest {
         // wide rows for the few-row path too)
         int k = 700, n = SimdMatmul.panelColumns(Integer.MAX_VALUE / 2, k) + 3 * SimdMatmul.NR + 5;
         assertTrue(SimdMatmul.panelColumns(n, k) < n, "the shape must need two panels");
-        try (WorkerPool pool = new WorkerPool(2)) {
-            for (int m : new int[] {3, 13}) {
-                for (int layout = 0; layout < 4; layout++) {
-                    Product p = new Product(m, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, 11);
-                    String failure = p.compareWithNaive(pool);
-                    assertTrue(failure == null, failure);
-                }
-            }
-        }
+        for (int m : new int[] {3, 13}) assertEveryLayoutMatchesNaive(m, n, k, 11);
     }
 
     @Test
@@ -61,15 +53,7 @@ class SimdMatmulTest {
         // other (the output head's dX shape)
         int k = 5000, n = 300;
         assertTrue(SimdMatmul.kBlocksPerPanel(n, k) * SimdMatmul.kBlock(k) < k, "the shape must take k in runs");
-        try (WorkerPool pool = new WorkerPool(2)) {
-            for (int m : new int[] {13, 40}) {
-                for (int layout = 0; layout < 4; layout++) {
-                    Product p = new Product(m, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, 12);
-                    String failure = p.compareWithNaive(pool);
-                    assertTrue(failure == null, failure);
-                }
-            }
-        }
+        for (int m : new int[] {13, 40}) assertEveryLayoutMatchesNaive(m, n, k, 12);
     }
 
     @Test
@@ -80,13 +64,7 @@ class SimdMatmulTest {
         assertEquals(1, SimdMatmul.kBlocksPerPanel(n, k), "the shape must take one k block per run");
         int kBlocks = (k + SimdMatmul.kBlock(k) - 1) / SimdMatmul.kBlock(k);
         assertTrue(SimdMatmul.panelColumns(n, k) >= n && kBlocks == 3, "one panel, three runs");
-        try (WorkerPool pool = new WorkerPool(2)) {
-            for (int layout = 0; layout < 4; layout++) {
-                Product p = new Product(13, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, 14);
-                String failure = p.compareWithNaive(pool);
-                assertTrue(failure == null, failure);
-            }
-        }
+        assertEveryLayoutMatchesNaive(13, n, k, 14);
     }
 
     @Test
@@ -101,6 +79,17 @@ class SimdMatmulTest {
                     String failure = p.compareWithNaive(pool);
                     assertTrue(failure == null, failure);
                 }
+            }
+        }
+    }
+
+    /** The four layouts of A and B (accumulating onto C in two of them) against the naive product, on two threads. */
+    private static void assertEveryLayoutMatchesNaive(int m, int n, int k, long seed) {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int layout = 0; layout < 4; layout++) {
+                Product p = new Product(m, n, k, (layout & 1) != 0, (layout & 2) != 0, layout % 2 == 0, seed);
+                String failure = p.compareWithNaive(pool);
+                assertTrue(failure == null, failure);
             }
         }
     }
