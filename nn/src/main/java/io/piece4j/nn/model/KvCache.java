@@ -24,7 +24,8 @@ import static io.piece4j.tensor.ops.MatMul.linear;
  */
 public final class KvCache implements TokenDecoder {
     private final LlamaModel model;
-    private final Tensor[] keys, values; // per layer (maxSeq, kvHeads * headDim)
+    private final Tensor[] keys, values; // per layer (maxSeq, kvHeads * headDim); keys (kvHeads * headDim, maxSeq) if transposed
+    private final boolean keysTransposed; // the layout the backend reads fastest (Backend#prefersTransposedKeys)
     private final ActivationArena arena; // one forward's activations, reused by the next
     private int length;
 
@@ -33,10 +34,12 @@ public final class KvCache implements TokenDecoder {
         var c = model.config();
         int n = c.layers();
         arena = new ActivationArena(model.backend());
+        keysTransposed = model.backend().prefersTransposedKeys();
         keys = new Tensor[n];
         values = new Tensor[n];
         for (int l = 0; l < n; l++) {
-            keys[l] = Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
+            keys[l] = keysTransposed ? Tensor.zeros(model.backend(), c.kvHeads() * c.headDim(), c.maxSeqLen())
+                    : Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
             values[l] = Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
         }
     }
@@ -69,7 +72,7 @@ public final class KvCache implements TokenDecoder {
     private float[] decode(int[] tokens) {
         var c = model.config();
         int n = tokens.length, pos = length;
-        int h = c.heads(), kv = c.kvHeads(), hd = c.headDim();
+        int h = c.heads(), kv = c.kvHeads(), hd = c.headDim(), kvDim = kv * hd, cap = c.maxSeqLen();
         float eps = c.normEps();
         Backend be = model.backend();
         try (var s = Autograd.noGrad()) {
@@ -79,10 +82,15 @@ public final class KvCache implements TokenDecoder {
                 Tensor nrm = RmsNorm.rmsnorm(x, b.attnNorm(), eps);                               // (n, C)
                 Tensor q = Rope.rope(linear(nrm, b.wq()).reshape(1, n, h, hd), model.ropeTable(), pos, model.ropeLayout());
                 Tensor k = Rope.rope(linear(nrm, b.wk()).reshape(1, n, kv, hd), model.ropeTable(), pos, model.ropeLayout());
-                keys[l].rowsNoGrad(pos, n).copyFrom(k);                                           // cache (maxSeq, KV*D)
-                values[l].rowsNoGrad(pos, n).copyFrom(linear(nrm, b.wv()));
+                values[l].rowsNoGrad(pos, n).copyFrom(linear(nrm, b.wv()));                       // cache (maxSeq, KV*D)
                 Tensor att = Tensor.zeros(be, n, h * hd);                                          // (n, H*D)
-                be.attention(q, keys[l], values[l], att, null, 1, n, pos + n, c.maxSeqLen(), h, kv, hd);
+                if (keysTransposed) {
+                    be.writeKeysTransposed(k, keys[l], n, pos, kvDim, cap);                        // cache (KV*D, maxSeq)
+                    be.attentionKeysTransposed(q, keys[l], values[l], att, n, pos + n, cap, h, kv, hd);
+                } else {
+                    keys[l].rowsNoGrad(pos, n).copyFrom(k);                                       // cache (maxSeq, KV*D)
+                    be.attention(q, keys[l], values[l], att, null, 1, n, pos + n, cap, h, kv, hd);
+                }
                 x = Elementwise.add(x, linear(att, b.wo()));
                 Tensor m = RmsNorm.rmsnorm(x, b.mlpNorm(), eps);
                 x = Elementwise.add(x, linear(SwiGlu.swiglu(linear(m, b.wGate()), linear(m, b.wUp())), b.wDown()));

@@ -24,7 +24,8 @@ public final class PackedDecoder implements TokenDecoder {
     private final Tensor[] attnNorm, mlpNorm; // per layer (C)
     private final Tensor finalNorm;           // (C)
     private final boolean bf16Cache;
-    private final Tensor[] keys, values;      // f32 cache: per layer (maxSeq, KV*D)
+    private final Tensor[] keys, values;      // f32 cache: per layer (maxSeq, KV*D); keys (KV*D, maxSeq) if transposed
+    private final boolean keysTransposed;     // f32 cache in the layout the backend reads fastest
     private final short[][] keyBits, valueBits; // bf16 cache: per layer (maxSeq, KV*D)
     private int length;
     private Activations act;
@@ -45,6 +46,7 @@ public final class PackedDecoder implements TokenDecoder {
         }
         finalNorm = Tensor.of(backend, weights.finalNorm(), c.dim());
         bf16Cache = kvCache == DecodingPrecision.BF16;
+        keysTransposed = !bf16Cache && backend.prefersTransposedKeys();
         keys = bf16Cache ? null : new Tensor[n];
         values = bf16Cache ? null : new Tensor[n];
         keyBits = bf16Cache ? new short[n][] : null;
@@ -54,7 +56,7 @@ public final class PackedDecoder implements TokenDecoder {
                 keyBits[l] = new short[c.maxSeqLen() * kvDim];
                 valueBits[l] = new short[c.maxSeqLen() * kvDim];
             } else {
-                keys[l] = Tensor.zeros(backend, c.maxSeqLen(), kvDim);
+                keys[l] = keysTransposed ? Tensor.zeros(backend, kvDim, c.maxSeqLen()) : Tensor.zeros(backend, c.maxSeqLen(), kvDim);
                 values[l] = Tensor.zeros(backend, c.maxSeqLen(), kvDim);
             }
         }
@@ -117,6 +119,10 @@ public final class PackedDecoder implements TokenDecoder {
                 storeBf16(a.k, keyBits[l], pos * kvDim, n * kvDim);
                 storeBf16(a.v, valueBits[l], pos * kvDim, n * kvDim);
                 be.attentionBf16Cache(a.q, keyBits[l], valueBits[l], a.att, n, pos + n, h, kv, hd);
+            } else if (keysTransposed) {
+                be.writeKeysTransposed(a.k, keys[l], n, pos, kvDim, c.maxSeqLen());
+                be.copy(a.v.storage(), a.v.offset(), values[l].storage(), values[l].offset() + (long) pos * kvDim, (long) n * kvDim);
+                be.attentionKeysTransposed(a.q, keys[l], values[l], a.att, n, pos + n, c.maxSeqLen(), h, kv, hd);
             } else {
                 be.copy(a.k.storage(), a.k.offset(), keys[l].storage(), keys[l].offset() + (long) pos * kvDim, (long) n * kvDim);
                 be.copy(a.v.storage(), a.v.offset(), values[l].storage(), values[l].offset() + (long) pos * kvDim, (long) n * kvDim);

@@ -122,6 +122,43 @@ public interface Backend extends AutoCloseable {
     void attention(Tensor q, Tensor k, Tensor v, Tensor out, Tensor probs, int batch, int tq, int tk,
                    int kvCapacity, int heads, int kvHeads, int headDim);
 
+    /**
+     * True if decoding should keep its KV cache's keys transposed ({@link #writeKeysTransposed},
+     * {@link #attentionKeysTransposed}): a backend says so when that layout is faster for it. Either layout gives the
+     * same results; the default is false.
+     */
+    default boolean prefersTransposedKeys() { return false; }
+
+    /**
+     * keysT (kvDim, kvCapacity) columns at .. at + rows - 1 = keys (rows, kvDim) transposed: decoding's key cache in the
+     * layout {@link #attentionKeysTransposed} reads, each key a column. The default goes through the host.
+     */
+    default void writeKeysTransposed(Tensor keys, Tensor keysT, int rows, int at, int kvDim, int kvCapacity) {
+        float[] rowMajor = new float[rows * kvDim], column = new float[rows]; // (rows, kvDim), (rows)
+        read(keys.storage(), keys.offset(), rowMajor, 0, rowMajor.length);
+        for (int c = 0; c < kvDim; c++) {
+            for (int r = 0; r < rows; r++) column[r] = rowMajor[r * kvDim + c];
+            write(keysT.storage(), keysT.offset() + (long) c * kvCapacity + at, column, 0, rows);
+        }
+    }
+
+    /**
+     * {@link #attention} for batch 1 over a KV cache whose keys are held transposed, keysT (kvHeads, headDim,
+     * kvCapacity), so that a query's scores read each key component as one contiguous run; values (kvCapacity,
+     * kvHeads, headDim); positions 0 .. tk - 1 used; q, out (tq, heads, headDim). The same bits as {@link #attention}
+     * over the keys in its layout. The default copies the keys back into that layout and calls it.
+     */
+    default void attentionKeysTransposed(Tensor q, Tensor keysT, Tensor values, Tensor out, int tq, int tk, int kvCapacity,
+                                         int heads, int kvHeads, int headDim) {
+        int kvDim = kvHeads * headDim;
+        float[] transposed = new float[kvDim * kvCapacity], rowMajor = new float[kvCapacity * kvDim]; // (kvDim, cap), (cap, kvDim)
+        read(keysT.storage(), keysT.offset(), transposed, 0, transposed.length);
+        for (int c = 0; c < kvDim; c++) {
+            for (int j = 0; j < tk; j++) rowMajor[j * kvDim + c] = transposed[c * kvCapacity + j];
+        }
+        attention(q, Tensor.of(this, rowMajor, kvCapacity, kvDim), values, out, null, 1, tq, tk, kvCapacity, heads, kvHeads, headDim);
+    }
+
     /** Gradients of {@link #attention} (kvCapacity = tk), accumulated into dq, dk, dv. */
     void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dOut, Tensor dq, Tensor dk,
                            Tensor dv, int batch, int tq, int tk, int heads, int kvHeads, int headDim);

@@ -25,7 +25,7 @@ final class SimdAttention {
     static final int PACK_MIN_QUERIES = 4;
 
     /** The keys (or values) of one kv head: row j at base + j * stride, headDim long. */
-    private record HeadRows(float[] a, int base, int stride, int headDim, float[] transposed, int padded, int[] gather) {
+    private record HeadRows(float[] a, int base, int stride, int headDim, float[] transposed, int tBase, int padded, int[] gather) {
 
         /**
          * The rows, transposed into this thread's packing array of the given site if pack, else read in place
@@ -41,11 +41,16 @@ final class SimdAttention {
                     for (int d = 0; d < headDim; d++) t[d * padded + j] = a[src + d];
                 }
                 for (int d = 0; d < headDim; d++) java.util.Arrays.fill(t, d * padded + rows, (d + 1) * padded, 0f);
-                return new HeadRows(a, base, stride, headDim, t, padded, null);
+                return new HeadRows(a, base, stride, headDim, t, 0, padded, null);
             }
             int[] gather = gatherSite.atLeast(L); // (L): lane i reads row j + i
             for (int i = 0; i < L; i++) gather[i] = i * stride;
-            return new HeadRows(a, base, stride, headDim, null, padded, gather);
+            return new HeadRows(a, base, stride, headDim, null, 0, padded, gather);
+        }
+
+        /** Keys already transposed by the caller: component d of key j at tBase + d * capacity + j. */
+        static HeadRows transposed(float[] keysT, int tBase, int capacity, int headDim) {
+            return new HeadRows(null, 0, 0, headDim, keysT, tBase, capacity, null);
         }
 
         /**
@@ -56,9 +61,11 @@ final class SimdAttention {
             int nPad = roundUp(n);
             int j = 0;
             if (transposed != null) {
-                for (; j + 4 * L <= nPad; j += 4 * L) {
+                // rows are padded long; a block that would run past a row's end (only a caller's transposed cache,
+                // whose capacity need not be a multiple of L) reads zeros there, in lanes past n
+                for (; j + 4 * L <= nPad && j + 4 * L <= padded; j += 4 * L) {
                     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                    for (int d = 0, row = j; d < headDim; d++, row += padded) {
+                    for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
                         FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
                         a0 = FloatVector.fromArray(S, transposed, row).fma(xd, a0);
                         a1 = FloatVector.fromArray(S, transposed, row + L).fma(xd, a1);
@@ -72,8 +79,15 @@ final class SimdAttention {
                 }
                 for (; j < nPad; j += L) {
                     FloatVector acc = FloatVector.zero(S);
-                    for (int d = 0, row = j; d < headDim; d++, row += padded) {
-                        acc = FloatVector.fromArray(S, transposed, row).fma(FloatVector.broadcast(S, x[xo + d]), acc);
+                    if (j + L <= padded) {
+                        for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
+                            acc = FloatVector.fromArray(S, transposed, row).fma(FloatVector.broadcast(S, x[xo + d]), acc);
+                        }
+                    } else {
+                        VectorMask<Float> inRow = S.indexInRange(j, padded);
+                        for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
+                            acc = FloatVector.fromArray(S, transposed, row, inRow).fma(FloatVector.broadcast(S, x[xo + d]), acc);
+                        }
                     }
                     acc.intoArray(dots, dotsOff + j);
                 }
@@ -140,6 +154,24 @@ final class SimdAttention {
         int kvBase = (b * kvCap * kvHeads + kh) * hd, kvStride = kvHeads * hd;
         HeadRows keys = HeadRows.of(k, ko + kvBase, kvStride, hd, tk, tq >= PACK_MIN_QUERIES, PACKED_KEYS, KEY_GATHER);
         HeadRows values = HeadRows.of(v, vo + kvBase, kvStride, hd, tk, false, PACKED_VALUES, VALUE_GATHER);
+        attend(keys, values, q, qo, out, oo, probs, po, b, h, tq, tk, heads, hd);
+    }
+
+    /**
+     * Query head h of batch 1 over a cache whose keys are held transposed, keysT (kvHeads, headDim, kvCapacity), as
+     * decoding keeps them: the packed path's operations, with the packing done once per token by the caller.
+     */
+    static void forwardHeadKeysTransposed(float[] q, int qo, float[] keysT, int kto, float[] v, int vo, float[] out, int oo,
+                                          int h, int tq, int tk, int kvCap, int heads, int kvHeads, int hd) {
+        int kh = h / (heads / kvHeads);
+        HeadRows keys = HeadRows.transposed(keysT, kto + kh * hd * kvCap, kvCap, hd);
+        HeadRows values = HeadRows.of(v, vo + kh * hd, kvHeads * hd, hd, tk, false, PACKED_VALUES, VALUE_GATHER);
+        attend(keys, values, q, qo, out, oo, null, 0, 0, h, tq, tk, heads, hd);
+    }
+
+    /** Scores, softmax and the weighted sum of values for the tq queries of head h of batch b. */
+    private static void attend(HeadRows keys, HeadRows values, float[] q, int qo, float[] out, int oo, float[] probs, int po,
+                               int b, int h, int tq, int tk, int heads, int hd) {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] p = SCORES.atLeast(roundUp(tk)); // (tk) scores, then weights; read only up to the query's last key
         for (int t = 0; t < tq; t++) {

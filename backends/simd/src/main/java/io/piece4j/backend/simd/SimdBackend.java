@@ -260,6 +260,28 @@ public final class SimdBackend extends CpuBackend {
                 task / heads, task % heads, tq, tk, kvCapacity, heads, kvHeads, headDim));
     }
 
+    /** Decoding reads a query's scores with contiguous loads from transposed keys, instead of gathering them. */
+    @Override
+    public boolean prefersTransposedKeys() { return true; }
+
+    @Override
+    public void writeKeysTransposed(Tensor keys, Tensor keysT, int rows, int at, int kvDim, int kvCapacity) {
+        float[] src = f(keys), dst = f(keysT);
+        int so = off(keys), d0 = off(keysT) + at;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < kvDim; c++) dst[d0 + c * kvCapacity + r] = src[so + r * kvDim + c];
+        }
+    }
+
+    @Override
+    public void attentionKeysTransposed(Tensor q, Tensor keysT, Tensor values, Tensor out, int tq, int tk, int kvCapacity,
+                                        int heads, int kvHeads, int headDim) {
+        float[] fq = f(q), fk = f(keysT), fv = f(values), fo = f(out);
+        int qo = off(q), ko = off(keysT), vo = off(values), oo = off(out);
+        run(heads, h -> SimdAttention.forwardHeadKeysTransposed(fq, qo, fk, ko, fv, vo, fo, oo, h, tq, tk, kvCapacity, heads,
+                kvHeads, headDim));
+    }
+
     @Override
     public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dOut, Tensor dq, Tensor dk, Tensor dv,
                                   int batch, int tq, int tk, int heads, int kvHeads, int headDim) {

@@ -1,6 +1,8 @@
 package io.piece4j.backend.simd;
 
 import io.piece4j.tensor.Tensor;
+import io.piece4j.tensor.cpu.RefBackend;
+import io.piece4j.tensor.spi.Backend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -104,6 +106,56 @@ class SimdAttentionTest {
                         fail("batch " + b + ", element " + i + " of the last " + tq + " queries: " + c + " alone but " + a
                                 + " in the full pass (diff " + (c - a) + ")");
                     }
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> cacheCases() {
+        // (tq, tk, capacity): one and several queries; capacities that are not a multiple of the vector width, so the
+        // last block of a key row is read masked; every position of the cache used
+        int[][] shapes = {{1, 1, 1}, {1, 9, 37}, {3, 37, 37}, {5, 40, 53}, {1, 53, 53}, {2, 17, 17}, {1, 100, 256}};
+        return Stream.of(4, 2, 1).flatMap(kvHeads -> Stream.of(7, 16, 33).flatMap(hd -> Stream.of(shapes)
+                .map(s -> Arguments.of(kvHeads, hd, s[0], s[1], s[2]))));
+    }
+
+    /**
+     * Decoding's cache with transposed keys, written as a prompt and then the new tokens are, gives the same bits as
+     * {@link SimdBackend#attention} over the keys in their usual layout, on the SIMD backend (its own kernels, 1 and 2
+     * threads) and on the reference (the SPI's defaults, through the host); the transposed cache holds exactly the
+     * keys written and zeros elsewhere.
+     */
+    @ParameterizedTest(name = "kvHeads {0} headDim {1} tq {2} tk {3} capacity {4}")
+    @MethodSource("cacheCases")
+    void transposedKeysGiveTheSameBitsAsAttention(int kvHeads, int hd, int tq, int tk, int cap) {
+        Random rng = new Random(kvHeads * 7919L + hd * 131L + tq * 17L + tk * 3L + cap);
+        int kvDim = kvHeads * hd;
+        float[] q = gaussian(rng, tq * HEADS * hd, 1);                      // (tq, heads, hd)
+        float[] k = gaussian(rng, cap * kvDim, 1), v = gaussian(rng, cap * kvDim, 1); // (cap, kvDim), rows past tk unused
+        for (Backend be : new Backend[] {KernelCheck.simd(1), KernelCheck.simd(2), new RefBackend()}) {
+            Tensor keys = Tensor.of(be, k, cap, kvDim), values = Tensor.of(be, v, cap, kvDim);
+            Tensor keysT = Tensor.zeros(be, kvDim, cap);
+            be.writeKeysTransposed(keys, keysT, tk - tq, 0, kvDim, cap);                          // the prompt
+            be.writeKeysTransposed(keys.rowsNoGrad(tk - tq, tq), keysT, tq, tk - tq, kvDim, cap); // the new tokens
+            float[] written = keysT.toArray();
+            for (int c = 0; c < kvDim; c++) {
+                for (int j = 0; j < cap; j++) {
+                    float want = j < tk ? k[j * kvDim + c] : 0f;
+                    if (Float.floatToIntBits(written[c * cap + j]) != Float.floatToIntBits(want)) {
+                        fail(be.name() + ": transposed key component " + c + " of position " + j + " is " + written[c * cap + j]
+                                + ", expected " + want);
+                    }
+                }
+            }
+            Tensor viaCache = Tensor.zeros(be, tq, HEADS, hd), direct = Tensor.zeros(be, tq, HEADS, hd);
+            Tensor queries = Tensor.of(be, q, tq, HEADS, hd);
+            be.attentionKeysTransposed(queries, keysT, values, viaCache, tq, tk, cap, HEADS, kvHeads, hd);
+            be.attention(queries, keys, values, direct, null, 1, tq, tk, cap, HEADS, kvHeads, hd);
+            float[] a = direct.toArray(), b = viaCache.toArray();
+            for (int i = 0; i < a.length; i++) {
+                if (Float.floatToIntBits(a[i]) != Float.floatToIntBits(b[i])) {
+                    fail(be.description() + ": element " + i + " is " + b[i] + " over transposed keys but " + a[i]
+                            + " over keys in rows (diff " + (b[i] - a[i]) + ")");
                 }
             }
         }
