@@ -91,11 +91,13 @@ class BackendConformanceTest {
             Map.entry("embeddingBackward", 16.0), Map.entry("sumOfSquaresAt", 16.0),
             // decoding with packed weights and a bf16 KV cache (simd measured worst: packedLinear 5.41, at bf16 1x64;
             // attentionBf16Cache 2.66); backends without their own run the reference kernels on the host, which is exact
-            Map.entry("packedLinear", 22.0), Map.entry("attentionBf16Cache", 11.0));
+            Map.entry("packedLinear", 22.0), Map.entry("attentionBf16Cache", 11.0),
+            // decoding's cache with transposed keys: attention's arithmetic (simd: the same bits as its attention), and a copy
+            Map.entry("attentionKeysTransposed", 15.0), Map.entry("writeKeysTransposed", 4.0));
 
     /** The backend methods that are not kernels: identity and memory. */
     private static final Set<String> NOT_KERNELS = Set.of("name", "description", "threads", "precision", "allocate", "write",
-            "read", "writeDouble", "readDouble", "copy", "fill", "close");
+            "read", "writeDouble", "readDouble", "copy", "fill", "close", "prefersTransposedKeys");
 
     // ---------------------------------------------------------------- which backends
 
@@ -505,6 +507,26 @@ class BackendConformanceTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("subjects")
+    void decodingCacheWithTransposedKeys(String name) {
+        Backend be = open(name);
+        Rng rng = new Rng(23);
+        for (int group : new int[] {1, 2, 4}) {
+            for (int[] dims : new int[][] {{3, 20, 16, 25}, {1, 1, 7, 1}, {2, 33, 33, 33}, {1, 65, 48, 70}}) { // tq, tk, headDim, capacity
+                int tq = dims[0], tk = dims[1], hd = dims[2], cap = dims[3], kvHeads = 2, heads = 2 * group, kvDim = kvHeads * hd;
+                String what = " group=" + group + " " + Arrays.toString(dims);
+                compare("writeKeysTransposed", "writeKeysTransposed" + what, be, inputs(rng, -1, 1, new int[] {tq, kvDim}, new int[] {kvDim, cap}),
+                        t -> { t[0].backend().writeKeysTransposed(t[0], t[1], tq, tk - tq, kvDim, cap); return null; }, max(1));
+                Inputs in = inputs(rng, -1, 1, new int[] {tq, heads, hd}, new int[] {kvDim, cap}, new int[] {cap, kvDim}, new int[] {tq, heads, hd});
+                compare("attentionKeysTransposed", "attentionKeysTransposed" + what, be, in, t -> {
+                    t[0].backend().attentionKeysTransposed(t[0], t[1], t[2], t[3], tq, tk, cap, heads, kvHeads, hd);
+                    return null;
+                }, max(3));
+            }
+        }
+    }
+
     private static short[] bf16(float[] v) {
         short[] b = new short[v.length];
         for (int i = 0; i < v.length; i++) b[i] = Bf16Matrix.toBf16(v[i]);
@@ -787,6 +809,11 @@ class BackendConformanceTest {
         short[] cacheKeys = bf16(random(rng, 40 * 2 * 16, -1, 1)), cacheValues = bf16(random(rng, 40 * 2 * 16, -1, 1));
         cases.add(new Threaded("attentionBf16Cache", inputs(rng, -1, 1, new int[] {2 * 8 * 16}, new int[] {2 * 8 * 16}),
                 t -> { t[0].backend().attentionBf16Cache(t[0], cacheKeys, cacheValues, t[1], 2, 40, 8, 2, 16); return null; }));
+        cases.add(new Threaded("writeKeysTransposed", inputs(rng, -1, 1, new int[] {3, 32}, new int[] {32, 40}),
+                t -> { t[0].backend().writeKeysTransposed(t[0], t[1], 3, 30, 32, 40); return null; }));
+        cases.add(new Threaded("attentionKeysTransposed", inputs(rng, -1, 1, new int[] {2 * 8 * 16}, new int[] {32, 40}, new int[] {40, 32},
+                new int[] {2 * 8 * 16}),
+                t -> { t[0].backend().attentionKeysTransposed(t[0], t[1], t[2], t[3], 2, 37, 40, 8, 2, 16); return null; }));
         return cases;
     }
 
