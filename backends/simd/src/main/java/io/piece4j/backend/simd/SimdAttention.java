@@ -61,21 +61,20 @@ final class SimdAttention {
             int nPad = roundUp(n);
             int j = 0;
             if (transposed != null) {
-                // rows are padded long; a block that would run past a row's end (only a caller's transposed cache,
-                // whose capacity need not be a multiple of L) reads zeros there, in lanes past n
-                for (; j + 4 * L <= nPad && j + 4 * L <= padded; j += 4 * L) {
-                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                    for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
-                        FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
-                        a0 = FloatVector.fromArray(S, transposed, row).fma(xd, a0);
-                        a1 = FloatVector.fromArray(S, transposed, row + L).fma(xd, a1);
-                        a2 = FloatVector.fromArray(S, transposed, row + 2 * L).fma(xd, a2);
-                        a3 = FloatVector.fromArray(S, transposed, row + 3 * L).fma(xd, a3);
-                    }
-                    a0.intoArray(dots, dotsOff + j);
-                    a1.intoArray(dots, dotsOff + j + L);
-                    a2.intoArray(dots, dotsOff + j + 2 * L);
-                    a3.intoArray(dots, dotsOff + j + 3 * L);
+                // Each block's 16 sums are chains of headDim dependent fmas, so blocks go eight (else four) at a time
+                // for independent chains; a last group that would run past the end is moved back to end there and
+                // computes some blocks again, to the same values. Rows are padded long; blocks past a row's end (only
+                // a caller's transposed cache, whose capacity need not be a multiple of L) read zeros there, in lanes
+                // past n.
+                int full = Math.min(nPad, padded / L * L); // blocks read whole
+                if (full >= 8 * L) {
+                    for (; j + 8 * L <= full; j += 8 * L) dots8(x, xo, j, dots, dotsOff);
+                    if (j < full) dots8(x, xo, full - 8 * L, dots, dotsOff);
+                    j = full;
+                } else if (full >= 4 * L) {
+                    dots4(x, xo, 0, dots, dotsOff);
+                    if (full > 4 * L) dots4(x, xo, full - 4 * L, dots, dotsOff);
+                    j = full;
                 }
                 for (; j < nPad; j += L) {
                     FloatVector acc = FloatVector.zero(S);
@@ -105,6 +104,109 @@ final class SimdAttention {
             }
         }
 
+        /** Blocks j .. j + 8L of the transposed rows, eight chains. */
+        private void dots8(float[] x, int xo, int j, float[] dots, int dotsOff) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
+                FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
+                a0 = FloatVector.fromArray(S, transposed, row).fma(xd, a0);
+                a1 = FloatVector.fromArray(S, transposed, row + L).fma(xd, a1);
+                a2 = FloatVector.fromArray(S, transposed, row + 2 * L).fma(xd, a2);
+                a3 = FloatVector.fromArray(S, transposed, row + 3 * L).fma(xd, a3);
+                a4 = FloatVector.fromArray(S, transposed, row + 4 * L).fma(xd, a4);
+                a5 = FloatVector.fromArray(S, transposed, row + 5 * L).fma(xd, a5);
+                a6 = FloatVector.fromArray(S, transposed, row + 6 * L).fma(xd, a6);
+                a7 = FloatVector.fromArray(S, transposed, row + 7 * L).fma(xd, a7);
+            }
+            int o = dotsOff + j;
+            a0.intoArray(dots, o);
+            a1.intoArray(dots, o + L);
+            a2.intoArray(dots, o + 2 * L);
+            a3.intoArray(dots, o + 3 * L);
+            a4.intoArray(dots, o + 4 * L);
+            a5.intoArray(dots, o + 5 * L);
+            a6.intoArray(dots, o + 6 * L);
+            a7.intoArray(dots, o + 7 * L);
+        }
+
+        /** Blocks j .. j + 4L of the transposed rows, four chains. */
+        private void dots4(float[] x, int xo, int j, float[] dots, int dotsOff) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
+                FloatVector xd = FloatVector.broadcast(S, x[xo + d]);
+                a0 = FloatVector.fromArray(S, transposed, row).fma(xd, a0);
+                a1 = FloatVector.fromArray(S, transposed, row + L).fma(xd, a1);
+                a2 = FloatVector.fromArray(S, transposed, row + 2 * L).fma(xd, a2);
+                a3 = FloatVector.fromArray(S, transposed, row + 3 * L).fma(xd, a3);
+            }
+            int o = dotsOff + j;
+            a0.intoArray(dots, o);
+            a1.intoArray(dots, o + L);
+            a2.intoArray(dots, o + 2 * L);
+            a3.intoArray(dots, o + 3 * L);
+        }
+
+        /**
+         * {@link #dots} for four queries at once, x rows xo + i * xStride into dots rows dotsOff + i * dStride (i < 4),
+         * over the keys of the longest, n: each key vector loaded serves four queries, so a query's pass over the
+         * keys costs a quarter of the cache traffic (the keys of a long context do not stay in L1). A query's lanes
+         * past its own n are left undefined, as in dots. Transposed rows only.
+         */
+        void dots4Queries(float[] x, int xo, int xStride, int n, float[] dots, int dotsOff, int dStride) {
+            int nPad = roundUp(n), full = Math.min(nPad, padded / L * L);
+            if (full < nPad) { // a block past a row's end of a caller's cache: each query alone, masked there
+                for (int i = 0; i < 4; i++) dots(x, xo + i * xStride, n, dots, dotsOff + i * dStride);
+                return;
+            }
+            int j = 0;
+            if (full >= 4 * L) {
+                for (; j + 4 * L <= full; j += 4 * L) dots4x4(x, xo, xStride, j, dots, dotsOff, dStride);
+                if (j < full) dots4x4(x, xo, xStride, full - 4 * L, dots, dotsOff, dStride); // again over done blocks: same values
+                j = full;
+            }
+            for (; j < full; j += L) {
+                FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+                for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
+                    FloatVector k = FloatVector.fromArray(S, transposed, row);
+                    c0 = k.fma(FloatVector.broadcast(S, x[xo + d]), c0);
+                    c1 = k.fma(FloatVector.broadcast(S, x[xo + xStride + d]), c1);
+                    c2 = k.fma(FloatVector.broadcast(S, x[xo + 2 * xStride + d]), c2);
+                    c3 = k.fma(FloatVector.broadcast(S, x[xo + 3 * xStride + d]), c3);
+                }
+                c0.intoArray(dots, dotsOff + j);
+                c1.intoArray(dots, dotsOff + dStride + j);
+                c2.intoArray(dots, dotsOff + 2 * dStride + j);
+                c3.intoArray(dots, dotsOff + 3 * dStride + j);
+            }
+        }
+
+        /** Four queries by key blocks j .. j + 4L: sixteen chains. */
+        private void dots4x4(float[] x, int xo, int xStride, int j, float[] dots, int dotsOff, int dStride) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            int x1 = xo + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+            for (int d = 0, row = tBase + j; d < headDim; d++, row += padded) {
+                FloatVector k0 = FloatVector.fromArray(S, transposed, row), k1 = FloatVector.fromArray(S, transposed, row + L);
+                FloatVector k2 = FloatVector.fromArray(S, transposed, row + 2 * L), k3 = FloatVector.fromArray(S, transposed, row + 3 * L);
+                FloatVector q = FloatVector.broadcast(S, x[xo + d]);
+                c00 = k0.fma(q, c00); c01 = k1.fma(q, c01); c02 = k2.fma(q, c02); c03 = k3.fma(q, c03);
+                q = FloatVector.broadcast(S, x[x1 + d]);
+                c10 = k0.fma(q, c10); c11 = k1.fma(q, c11); c12 = k2.fma(q, c12); c13 = k3.fma(q, c13);
+                q = FloatVector.broadcast(S, x[x2 + d]);
+                c20 = k0.fma(q, c20); c21 = k1.fma(q, c21); c22 = k2.fma(q, c22); c23 = k3.fma(q, c23);
+                q = FloatVector.broadcast(S, x[x3 + d]);
+                c30 = k0.fma(q, c30); c31 = k1.fma(q, c31); c32 = k2.fma(q, c32); c33 = k3.fma(q, c33);
+            }
+            int o = dotsOff + j;
+            c00.intoArray(dots, o); c01.intoArray(dots, o + L); c02.intoArray(dots, o + 2 * L); c03.intoArray(dots, o + 3 * L);
+            o += dStride;
+            c10.intoArray(dots, o); c11.intoArray(dots, o + L); c12.intoArray(dots, o + 2 * L); c13.intoArray(dots, o + 3 * L);
+            o += dStride;
+            c20.intoArray(dots, o); c21.intoArray(dots, o + L); c22.intoArray(dots, o + 2 * L); c23.intoArray(dots, o + 3 * L);
+            o += dStride;
+            c30.intoArray(dots, o); c31.intoArray(dots, o + L); c32.intoArray(dots, o + 2 * L); c33.intoArray(dots, o + 3 * L);
+        }
+
         private int[] clampedGather(int lastLane) {
             int[] rows = LAST_BLOCK_GATHER.atLeast(L); // (L)
             for (int i = 0; i < L; i++) rows[i] = Math.min(i, lastLane) * stride;
@@ -116,7 +218,10 @@ final class SimdAttention {
          * terms go to four partial sums by j mod 4, added as (s0 + s1) + (s2 + s3).
          */
         void weightedSum(float[] w, int wo, int n, float[] out, int oo, boolean accumulate) {
-            for (int d = 0; d < headDim; d += L) {
+            int d = 0;
+            // three L-wide column blocks per pass over the rows: twelve chains of fma instead of four
+            for (; d + 3 * L <= headDim; d += 3 * L) weightedSum3(w, wo, n, out, oo + d, base + d, accumulate);
+            for (; d < headDim; d += L) {
                 VectorMask<Float> m = S.indexInRange(d, headDim);
                 FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
                 int j = 0, row = base + d;
@@ -133,6 +238,46 @@ final class SimdAttention {
                 if (accumulate) sum = sum.add(FloatVector.fromArray(S, out, oo + d, m));
                 sum.intoArray(out, oo + d, m);
             }
+        }
+
+        /** weightedSum's arithmetic for the three whole column blocks from row offset at (out from o). */
+        private void weightedSum3(float[] w, int wo, int n, float[] out, int o, int at, boolean accumulate) {
+            FloatVector p0 = FloatVector.zero(S), p1 = p0, p2 = p0, p3 = p0; // column block 0, by j mod 4
+            FloatVector q0 = p0, q1 = p0, q2 = p0, q3 = p0;                   // column block 1
+            FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;                   // column block 2
+            int j = 0, row = at;
+            for (; j + 4 <= n; j += 4, row += 4 * stride) {
+                FloatVector w0 = FloatVector.broadcast(S, w[wo + j]), w1 = FloatVector.broadcast(S, w[wo + j + 1]);
+                FloatVector w2 = FloatVector.broadcast(S, w[wo + j + 2]), w3 = FloatVector.broadcast(S, w[wo + j + 3]);
+                int row1 = row + stride, row2 = row + 2 * stride, row3 = row + 3 * stride;
+                p0 = FloatVector.fromArray(S, a, row).fma(w0, p0);
+                q0 = FloatVector.fromArray(S, a, row + L).fma(w0, q0);
+                r0 = FloatVector.fromArray(S, a, row + 2 * L).fma(w0, r0);
+                p1 = FloatVector.fromArray(S, a, row1).fma(w1, p1);
+                q1 = FloatVector.fromArray(S, a, row1 + L).fma(w1, q1);
+                r1 = FloatVector.fromArray(S, a, row1 + 2 * L).fma(w1, r1);
+                p2 = FloatVector.fromArray(S, a, row2).fma(w2, p2);
+                q2 = FloatVector.fromArray(S, a, row2 + L).fma(w2, q2);
+                r2 = FloatVector.fromArray(S, a, row2 + 2 * L).fma(w2, r2);
+                p3 = FloatVector.fromArray(S, a, row3).fma(w3, p3);
+                q3 = FloatVector.fromArray(S, a, row3 + L).fma(w3, q3);
+                r3 = FloatVector.fromArray(S, a, row3 + 2 * L).fma(w3, r3);
+            }
+            for (; j < n; j++, row += stride) {
+                FloatVector wj = FloatVector.broadcast(S, w[wo + j]);
+                p0 = FloatVector.fromArray(S, a, row).fma(wj, p0);
+                q0 = FloatVector.fromArray(S, a, row + L).fma(wj, q0);
+                r0 = FloatVector.fromArray(S, a, row + 2 * L).fma(wj, r0);
+            }
+            FloatVector p = p0.add(p1).add(p2.add(p3)), q = q0.add(q1).add(q2.add(q3)), r = r0.add(r1).add(r2.add(r3));
+            if (accumulate) {
+                p = p.add(FloatVector.fromArray(S, out, o));
+                q = q.add(FloatVector.fromArray(S, out, o + L));
+                r = r.add(FloatVector.fromArray(S, out, o + 2 * L));
+            }
+            p.intoArray(out, o);
+            q.intoArray(out, o + L);
+            r.intoArray(out, o + 2 * L);
         }
     }
 
@@ -173,20 +318,30 @@ final class SimdAttention {
     private static void attend(HeadRows keys, HeadRows values, float[] q, int qo, float[] out, int oo, float[] probs, int po,
                                int b, int h, int tq, int tk, int heads, int hd) {
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] p = SCORES.atLeast(roundUp(tk)); // (tk) scores, then weights; read only up to the query's last key
+        int tkPad = roundUp(tk), qStride = heads * hd;
+        float[] p = SCORES.atLeast(4 * tkPad); // (4, tk) scores, then weights, of up to four queries; read up to each one's last key
         for (int t = 0; t < tq; t++) {
             int n = tk - tq + t + 1; // the query attends to keys 0..n-1
-            int row = ((b * tq + t) * heads + h) * hd;
-            keys.dots(q, qo + row, n, p, 0);
-            SimdSoftmax.scaleRow(p, 0, scale, n);
-            SimdSoftmax.softmaxRow(p, 0, p, 0, n);
-            values.weightedSum(p, 0, n, out, oo + row, false);
+            int row = ((b * tq + t) * heads + h) * hd, slot = t % 4;
+            if (keys.transposed != null && t % 4 == 0 && t + 4 <= tq) {
+                keys.dots4Queries(q, qo + row, qStride, n + 3, p, 0, tkPad); // this query and the next three
+            } else if (keys.transposed == null || t >= tq / 4 * 4) {
+                keys.dots(q, qo + row, n, p, slot * tkPad);
+            }
+            softmaxAndSum(values, p, slot * tkPad, n, scale, out, oo + row);
             if (probs != null) {
                 int pr = po + ((b * heads + h) * tq + t) * tk;
-                System.arraycopy(p, 0, probs, pr, n);
+                System.arraycopy(p, slot * tkPad, probs, pr, n);
                 java.util.Arrays.fill(probs, pr + n, pr + tk, 0f);
             }
         }
+    }
+
+    /** One query's scores at p[at ..] (n of them) to weights, and out = their sum of the value rows. */
+    private static void softmaxAndSum(HeadRows values, float[] p, int at, int n, float scale, float[] out, int oo) {
+        SimdSoftmax.scaleRow(p, at, scale, n);
+        SimdSoftmax.softmaxRow(p, at, p, at, n);
+        values.weightedSum(p, at, n, out, oo, false);
     }
 
     /**
@@ -210,7 +365,11 @@ final class SimdAttention {
             for (int t = 0; t < tq; t++) {
                 int n = tk - tq + t + 1;
                 int row = qHead + t * qStride, pr = pHead + t * tk, dr = t * tkPad;
-                values.dots(dOut, go + row, n, ds, dr);
+                if (values.transposed != null && t % 4 == 0 && t + 4 <= tq) {
+                    values.dots4Queries(dOut, go + row, qStride, n + 3, ds, dr, tkPad); // dP of this query and the next three
+                } else if (values.transposed == null || t >= tq / 4 * 4) {
+                    values.dots(dOut, go + row, n, ds, dr);
+                }
                 float dot = weightedDot(probs, pr, ds, dr, n);
                 int j = 0;
                 for (int bound = S.loopBound(n); j < bound; j += L) {
