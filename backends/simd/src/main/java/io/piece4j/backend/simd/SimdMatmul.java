@@ -81,6 +81,10 @@ public final class SimdMatmul {
             narrow(a, aOff, transA, b, bOff, transB, c, cOff, m, n, k, accumulate, pool);
             return;
         }
+        if (splitsColumns(m, n, k, pool.threads())) {
+            byColumns(a, aOff, transA, b, bOff, transB, c, cOff, m, n, k, accumulate, pool);
+            return;
+        }
         // equal KC blocks from k alone (k = 768 gives 2 x 384, not 512 + 256): a short last block would
         // spend as much on loading and storing C as on arithmetic
         int kBlocks = ceilDiv(k, KC), kc0 = kBlock(k);
@@ -90,7 +94,7 @@ public final class SimdMatmul {
         // B's strips and each repack their block (measured while a transposed A was still packed: the weight gradient
         // of a 768 x 288 layer ran 1.2x faster)
         if (ceilDiv(m, rows) < tasks && fewerRows >= MIN_MC) rows = Math.min(rows, fewerRows);
-        final int mc0 = rows, mBlocks = ceilDiv(m, mc0);
+        final int mc0 = balancedRows(m, rows, pool.threads()), mBlocks = ceilDiv(m, mc0);
         // The packed B panel: as many columns as one k block of PANEL_FLOATS allows, then as many k blocks as
         // still fit. Every panel repacks all of A, so a panel as wide as possible packs A least often: a packed A
         // float serves one multiply-add per column of the panel, and at 2048^3 a panel of all k rows (512 columns)
@@ -128,28 +132,10 @@ public final class SimdMatmul {
                 int i0 = (task / tasksPerBlock) * mc0, mc = Math.min(mc0, m - i0);
                 int s0 = (task % tasksPerBlock) * stripsPerGroup, s1 = Math.min(strips, s0 + stripsPerGroup);
                 Scratch scratch = SCRATCH.get();
-                float[] aPack = scratch.aPack();
                 for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
                     int kc = Math.min(kc0, k - p0), bBlock = base + (p0 - pStart) * strips * NR;
-                    boolean overwrite = !accumulate && p0 == 0;
-                    int ragged = mc % MR, fullRows = mc - ragged;
-                    if (!aInPlace) packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
-                    else if (ragged > 0) packA(a, aOff, true, m, k, i0 + fullRows, ragged, p0, kc, aPack);
-                    for (int s = s0; s < s1; s++) {
-                        int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
-                            boolean fromA = aInPlace && mr == MR;
-                            float[] aSrc = fromA ? a : aPack;
-                            int aBase = fromA ? aOff + p0 * m + i0 + ir : aInPlace ? 0 : ir * kc, lda = fromA ? m : MR;
-                            if (mr == MR && nr == NR) {
-                                kernel(aSrc, aBase, lda, bPack, bStrip, kc, c, cTile, n, overwrite);
-                            } else { // at an edge of C the full tile would write outside it
-                                kernel(aSrc, aBase, lda, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
-                                addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
-                            }
-                        }
-                    }
+                    multiplyBlock(a, aOff, aInPlace, m, k, i0, mc, p0, kc, bPack, bBlock, jc, s0, s1, c, cOff, n,
+                            !accumulate && p0 == 0, scratch);
                 }
             });
             run = next;
@@ -177,6 +163,104 @@ public final class SimdMatmul {
             packB(b, bOff, transB, k, n, jc, nc, p0, Math.min(kc0, k - p0), t % strips, bPack,
                     base + (p0 - pStart) * strips * NR);
         }
+    }
+
+    /** Each thread's own packed share of B (one k block of its columns), for {@link #byColumns}. */
+    private static final WorkArrays<float[]> B_SHARE = WorkArrays.floats();
+
+    /**
+     * Whether threads split C by columns ({@link #byColumns}) rather than by blocks of rows: when every thread gets at
+     * least four strips, there are rows for eight blocks, B is not much narrower than A is tall (each thread reads all
+     * of A, once more per extra thread), and a thread's share of one k block of B fits in 2 MB.
+     */
+    static boolean splitsColumns(int m, int n, int k, int threads) {
+        int strips = ceilDiv(n, NR);
+        return threads > 1 && strips >= 4 * threads && m >= 8 * MC && 2L * n >= m
+                && (long) ceilDiv(strips, threads) * NR * kBlock(k) <= PANEL_FLOATS / 2;
+    }
+
+    /**
+     * C split by columns: thread t takes strips [t S / T, (t + 1) S / T) over all rows, and packs its own share of B
+     * and its own blocks of A, so no packed data passes between threads. Splitting by rows shares one packed B panel
+     * that every thread streams for every block of A; on this 2-core machine that ran each thread 10-16 % slower
+     * than it runs alone, although two independent single-thread products run at full speed side by side. Measured
+     * through the SPI at 1024^3 and 2048^3 (nn, tn, nt): 1.08-1.15x, except 2048 nt (0.99x); at the training step's
+     * tall shapes (32000 x 288 x 2048, 2048 x 768 x 288) it was slower, which the conditions above exclude. The same
+     * k blocks in the same order as the row split: the same bits.
+     */
+    private static void byColumns(float[] a, int aOff, boolean transA, float[] b, int bOff, boolean transB, float[] c,
+                                  int cOff, int m, int n, int k, boolean accumulate, WorkerPool pool) {
+        int threads = pool.threads(), allStrips = ceilDiv(n, NR), kc0 = kBlock(k);
+        pool.parallelFor(threads, t -> {
+            int s0 = t * allStrips / threads, s1 = (t + 1) * allStrips / threads;
+            int jc = s0 * NR, nc = Math.min(n, s1 * NR) - jc, strips = s1 - s0;
+            float[] bPack = B_SHARE.atLeast(strips * NR * kc0); // (strips, kc, NR): this thread's columns of one k block
+            Scratch scratch = SCRATCH.get();
+            for (int p0 = 0; p0 < k; p0 += kc0) {
+                int kc = Math.min(kc0, k - p0);
+                for (int s = 0; s < strips; s++) packB(b, bOff, transB, k, n, jc, nc, p0, kc, s, bPack, 0);
+                for (int i0 = 0; i0 < m; i0 += MC) {
+                    multiplyBlock(a, aOff, transA, m, k, i0, Math.min(MC, m - i0), p0, kc, bPack, 0, jc, 0,
+                            strips, c, cOff, n, !accumulate && p0 == 0, scratch);
+                }
+            }
+        });
+    }
+
+    /**
+     * Rows i0 .. i0 + mc of op(A) (stored transposed if aInPlace, then read in place) times strips s0 .. s1 of one
+     * packed k block (p0 .. p0 + kc) of B, whose strip s sits at bPack[bBlock + s * kc * NR] and holds C's columns
+     * jc + s * NR ..: packs the rows of A into MR-row slivers, then runs the micro-kernel on every tile.
+     */
+    private static void multiplyBlock(float[] a, int aOff, boolean aInPlace, int m, int k, int i0, int mc, int p0, int kc,
+                                      float[] bPack, int bBlock, int jc, int s0, int s1, float[] c, int cOff, int n,
+                                      boolean overwrite, Scratch scratch) {
+        float[] aPack = scratch.aPack();
+        int ragged = mc % MR, fullRows = mc - ragged;
+        if (!aInPlace) packA(a, aOff, false, m, k, i0, mc, p0, kc, aPack);
+        else if (ragged > 0) packA(a, aOff, true, m, k, i0 + fullRows, ragged, p0, kc, aPack);
+        for (int s = s0; s < s1; s++) {
+            int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
+            for (int ir = 0; ir < mc; ir += MR) {
+                int mr = Math.min(MR, mc - ir), cTile = cOff + (i0 + ir) * n + col;
+                boolean fromA = aInPlace && mr == MR;
+                float[] aSrc = fromA ? a : aPack;
+                int aBase = fromA ? aOff + p0 * m + i0 + ir : aInPlace ? 0 : ir * kc, lda = fromA ? m : MR;
+                if (mr == MR && nr == NR) {
+                    kernel(aSrc, aBase, lda, bPack, bStrip, kc, c, cTile, n, overwrite);
+                } else { // at an edge of C the full tile would write outside it
+                    kernel(aSrc, aBase, lda, bPack, bStrip, kc, scratch.tile(), 0, NR, true);
+                    addTile(scratch.tile(), c, cTile, n, mr, nr, overwrite);
+                }
+            }
+        }
+    }
+
+    /**
+     * The block height, among multiples of MR from MIN_MC up to rows, whose blocks finish soonest when handed out in
+     * order to the first free thread (a block costs its slivers); the tallest on ties. m = 1024 on two threads: 17
+     * blocks of 60 rows and one of 4 leave one thread five slivers behind the other; 21 of 48 and one of 16, two.
+     */
+    static int balancedRows(int m, int rows, int threads) {
+        if (threads == 1 || rows % MR != 0) return rows;
+        int best = rows;
+        long bestSpan = span(m, rows, threads);
+        for (int r = rows - MR; r >= MIN_MC; r -= MR) {
+            long span = span(m, r, threads);
+            if (span < bestSpan) {
+                best = r;
+                bestSpan = span;
+            }
+        }
+        return best;
+    }
+
+    /** Slivers on the busiest thread when blocks of the given height are handed out in order. */
+    private static long span(int m, int rows, int threads) {
+        long full = m / rows, slivers = rows / MR, last = ceilDiv(m % rows, MR);
+        long each = full / threads, extra = full % threads;
+        long busiest = (each + (extra > 0 ? 1 : 0)) * slivers;
+        return last == 0 ? busiest : Math.max(busiest, each * slivers + last);
     }
 
     /** Length of each k block: equal blocks of at most KC. */

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,17 @@ class SimdMatmulTest {
         }
     }
 
+    @Test
+    void matchesNaiveProductWhenThreadsSplitTheColumns() {
+        // each thread packs its own columns of B and all of A: a ragged last strip (n = 600), a ragged last sliver
+        // (m = 601), k in two blocks
+        int m = 601, n = 600, k = 530;
+        assertTrue(SimdMatmul.splitsColumns(m, n, k, 2) && SimdMatmul.splitsColumns(m, n, k, 3), "the shape must split by columns");
+        assertFalse(SimdMatmul.splitsColumns(m, n, k, 1), "one thread has nothing to split");
+        assertFalse(SimdMatmul.splitsColumns(32000, 288, 2048, 2), "a tall product (the head's weight gradient) splits by rows");
+        assertEveryLayoutMatchesNaive(m, n, k, 15);
+    }
+
     /** The four layouts of A and B (accumulating onto C in two of them) against the naive product, on two threads. */
     private static void assertEveryLayoutMatchesNaive(int m, int n, int k, long seed) {
         try (WorkerPool pool = new WorkerPool(2)) {
@@ -116,6 +128,7 @@ class SimdMatmulTest {
             products.add(new Product(4, 333, 70, ta, tb, true, 5));
             products.add(new Product(500, 9, 300, ta, tb, false, 6)); // few columns: the transposed product
             products.add(new Product(40, 300, 5000, ta, tb, true, 7)); // k too long for a full-width panel: k runs
+            products.add(new Product(601, 600, 530, ta, tb, layout == 1, 8)); // split by columns on 2 and 3 threads
         }
         for (Product p : products) {
             float[] first = null;
