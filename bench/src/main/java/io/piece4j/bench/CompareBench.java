@@ -217,37 +217,57 @@ final class CompareBench implements Callable<Integer> {
         });
         List<String> shapes = new ArrayList<>();
         for (int n : sizes) for (String l : layouts) shapes.add(n + ":" + l);
-        ReferencePrograms.Outcome o;
-        if (missing != null) {
-            o = ReferencePrograms.Outcome.missing(missing, "gcc sgemm_openblas.c -lopenblas");
-        } else {
-            List<String> cmd = new ArrayList<>(List.of(bin[0].toString()));
-            cmd.addAll(shapes);
-            o = refs.runJson(cmd, env, 1800);
-        }
-        references.put("openblas_sgemm", record(o));
-        Map<String, Double> blas = new HashMap<>();
-        String kernels = "missing";
-        if (o.ran()) {
-            Map<String, Object> head = o.lines().getFirst();
-            kernels = String.valueOf(head.get("core"));
-            figures.put("openblas_core", kernels);
-            figures.put("openblas_config", head.get("config"));
-            for (Map<String, Object> line : o.lines()) {
-                if (line.containsKey("size")) blas.put(line.get("size") + ":" + line.get("layout"), number(line, "median_gflops"));
-            }
-        }
         List<String> backends = matmulBackends != null ? matmulBackends : new ArrayList<>(List.of(backendName));
         if (matmulBackends == null && !backendName.equals("ejml")) backends.add("ejml");
+        // OpenBLAS runs one shape at a time, right before piece4j's measurement of the same shape: on a shared host whose
+        // speed drifts over minutes, a ratio of two figures taken seconds apart moves less than one of figures taken
+        // minutes apart (all of OpenBLAS's shapes first, then all of piece4j's)
+        List<Map<String, Object>> blasLines = new ArrayList<>();
+        Map<String, Double> blas = new HashMap<>();
+        String kernels = "missing", whyMissing = missing, firstCommand = null;
+        for (String be : backends) {
+            for (String shape : shapes) {
+                int n = Integer.parseInt(shape.substring(0, shape.indexOf(':')));
+                String layout = shape.substring(shape.indexOf(':') + 1);
+                if (be.equals(backends.getFirst()) && whyMissing == null) {
+                    ReferencePrograms.Outcome one = refs.runJson(List.of(bin[0].toString(), shape), env, 1800);
+                    if (firstCommand == null) firstCommand = one.command();
+                    if (!one.ran()) {
+                        whyMissing = one.missing();
+                    } else {
+                        for (Map<String, Object> line : one.lines()) {
+                            if (!line.containsKey("size")) {
+                                kernels = String.valueOf(line.get("core"));
+                                if (blasLines.isEmpty()) blasLines.add(line);
+                            } else {
+                                blasLines.add(line);
+                                blas.put(shape, number(line, "median_gflops"));
+                            }
+                        }
+                    }
+                }
+                progress("piece4j SGEMM " + n + " " + layout + " on " + be + " ...");
+                double gflops = MatmulTiming.medianGflops(be, t, n, layout);
+                figures.put("sgemm_" + be + "_" + n + "_" + layout + "_gflops", gflops);
+                progress(String.format(Locale.ROOT, "  %.1f GFLOP/s (OpenBLAS %s)", gflops, ComparisonTable.fmt(blas.getOrDefault(shape, Double.NaN))));
+            }
+        }
+        String command = firstCommand == null ? "gcc sgemm_openblas.c -lopenblas"
+                : firstCommand + (shapes.size() > 1 ? "; then " + String.join(", ", shapes.subList(1, shapes.size())) : "")
+                + " (one shape per run, each right before piece4j's)";
+        ReferencePrograms.Outcome o = whyMissing != null ? ReferencePrograms.Outcome.missing(whyMissing, command)
+                : new ReferencePrograms.Outcome(blasLines, null, command);
+        references.put("openblas_sgemm", record(o));
+        if (o.ran() && !blasLines.isEmpty()) {
+            figures.put("openblas_core", kernels);
+            figures.put("openblas_config", blasLines.getFirst().get("config"));
+        }
         String reference = "OpenBLAS, " + kernels + " kernels";
         for (String be : backends) {
             for (String shape : shapes) {
                 int n = Integer.parseInt(shape.substring(0, shape.indexOf(':')));
                 String layout = shape.substring(shape.indexOf(':') + 1);
-                progress("piece4j SGEMM " + n + " " + layout + " on " + be + " ...");
-                double gflops = MatmulTiming.medianGflops(be, t, n, layout);
-                figures.put("sgemm_" + be + "_" + n + "_" + layout + "_gflops", gflops);
-                progress(String.format(Locale.ROOT, "  %.1f GFLOP/s (OpenBLAS %s)", gflops, ComparisonTable.fmt(blas.getOrDefault(shape, Double.NaN))));
+                double gflops = (Double) figures.get("sgemm_" + be + "_" + n + "_" + layout + "_gflops");
                 String measure = "SGEMM " + n + "^3 " + layout + ", " + be;
                 double ref = blas.getOrDefault(shape, Double.NaN);
                 if (be.equals(backendName)) table.add(measure, "GFLOP/s", gflops, reference, ref, Direction.AT_LEAST, 0.95, "");
