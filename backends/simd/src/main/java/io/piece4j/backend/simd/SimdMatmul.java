@@ -94,7 +94,7 @@ public final class SimdMatmul {
         // B's strips and each repack their block (measured while a transposed A was still packed: the weight gradient
         // of a 768 x 288 layer ran 1.2x faster)
         if (ceilDiv(m, rows) < tasks && fewerRows >= MIN_MC) rows = Math.min(rows, fewerRows);
-        final int mc0 = balancedRows(m, rows, pool.threads()), mBlocks = ceilDiv(m, mc0);
+        final int mc0 = rows, mBlocks = ceilDiv(m, mc0);
         // The packed B panel: as many columns as one k block of PANEL_FLOATS allows, then as many k blocks as
         // still fit. Every panel repacks all of A, so a panel as wide as possible packs A least often: a packed A
         // float serves one multiply-add per column of the panel, and at 2048^3 a panel of all k rows (512 columns)
@@ -234,33 +234,6 @@ public final class SimdMatmul {
                 }
             }
         }
-    }
-
-    /**
-     * The block height, among multiples of MR from MIN_MC up to rows, whose blocks finish soonest when handed out in
-     * order to the first free thread (a block costs its slivers); the tallest on ties. m = 1024 on two threads: 17
-     * blocks of 60 rows and one of 4 leave one thread five slivers behind the other; 21 of 48 and one of 16, two.
-     */
-    static int balancedRows(int m, int rows, int threads) {
-        if (threads == 1 || rows % MR != 0) return rows;
-        int best = rows;
-        long bestSpan = span(m, rows, threads);
-        for (int r = rows - MR; r >= MIN_MC; r -= MR) {
-            long span = span(m, r, threads);
-            if (span < bestSpan) {
-                best = r;
-                bestSpan = span;
-            }
-        }
-        return best;
-    }
-
-    /** Slivers on the busiest thread when blocks of the given height are handed out in order. */
-    private static long span(int m, int rows, int threads) {
-        long full = m / rows, slivers = rows / MR, last = ceilDiv(m % rows, MR);
-        long each = full / threads, extra = full % threads;
-        long busiest = (each + (extra > 0 ? 1 : 0)) * slivers;
-        return last == 0 ? busiest : Math.max(busiest, each * slivers + last);
     }
 
     /** Length of each k block: equal blocks of at most KC. */
