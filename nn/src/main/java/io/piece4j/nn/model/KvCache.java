@@ -24,8 +24,7 @@ import static io.piece4j.tensor.ops.MatMul.linear;
  */
 public final class KvCache implements TokenDecoder {
     private final LlamaModel model;
-    private final Tensor[] keys, values; // per layer (maxSeq, kvHeads * headDim); keys (kvHeads * headDim, maxSeq) if transposed
-    private final boolean keysTransposed; // the layout the backend reads fastest (Backend#prefersTransposedKeys)
+    private final LayerKvCache[] caches; // per layer: keys and values of positions 0 .. length - 1
     private final ActivationArena arena; // one forward's activations, reused by the next
     private int length;
 
@@ -34,14 +33,8 @@ public final class KvCache implements TokenDecoder {
         var c = model.config();
         int n = c.layers();
         arena = new ActivationArena(model.backend());
-        keysTransposed = model.backend().prefersTransposedKeys();
-        keys = new Tensor[n];
-        values = new Tensor[n];
-        for (int l = 0; l < n; l++) {
-            keys[l] = keysTransposed ? Tensor.zeros(model.backend(), c.kvHeads() * c.headDim(), c.maxSeqLen())
-                    : Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
-            values[l] = Tensor.zeros(model.backend(), c.maxSeqLen(), c.kvHeads() * c.headDim());
-        }
+        caches = new LayerKvCache[n];
+        for (int l = 0; l < n; l++) caches[l] = new LayerKvCache(model.backend(), c.maxSeqLen(), c.kvHeads(), c.headDim());
     }
 
     /** Positions already in the cache. */
@@ -72,7 +65,7 @@ public final class KvCache implements TokenDecoder {
     private float[] decode(int[] tokens) {
         var c = model.config();
         int n = tokens.length, pos = length;
-        int h = c.heads(), kv = c.kvHeads(), hd = c.headDim(), kvDim = kv * hd, cap = c.maxSeqLen();
+        int h = c.heads(), kv = c.kvHeads(), hd = c.headDim();
         float eps = c.normEps();
         Backend be = model.backend();
         try (var s = Autograd.noGrad()) {
@@ -82,15 +75,9 @@ public final class KvCache implements TokenDecoder {
                 Tensor nrm = RmsNorm.rmsnorm(x, b.attnNorm(), eps);                               // (n, C)
                 Tensor q = Rope.rope(linear(nrm, b.wq()).reshape(1, n, h, hd), model.ropeTable(), pos, model.ropeLayout());
                 Tensor k = Rope.rope(linear(nrm, b.wk()).reshape(1, n, kv, hd), model.ropeTable(), pos, model.ropeLayout());
-                values[l].rowsNoGrad(pos, n).copyFrom(linear(nrm, b.wv()));                       // cache (maxSeq, KV*D)
+                caches[l].append(k, linear(nrm, b.wv()), pos, n);
                 Tensor att = Tensor.zeros(be, n, h * hd);                                          // (n, H*D)
-                if (keysTransposed) {
-                    be.writeKeysTransposed(k, keys[l], n, pos, kvDim, cap);                        // cache (KV*D, maxSeq)
-                    be.attentionKeysTransposed(q, keys[l], values[l], att, n, pos + n, cap, h, kv, hd);
-                } else {
-                    keys[l].rowsNoGrad(pos, n).copyFrom(k);                                       // cache (maxSeq, KV*D)
-                    be.attention(q, keys[l], values[l], att, null, 1, n, pos + n, cap, h, kv, hd);
-                }
+                caches[l].attend(q, att, n, pos + n, h);
                 x = Elementwise.add(x, linear(att, b.wo()));
                 Tensor m = RmsNorm.rmsnorm(x, b.mlpNorm(), eps);
                 x = Elementwise.add(x, linear(SwiGlu.swiglu(linear(m, b.wGate()), linear(m, b.wUp())), b.wDown()));

@@ -24,8 +24,7 @@ public final class PackedDecoder implements TokenDecoder {
     private final Tensor[] attnNorm, mlpNorm; // per layer (C)
     private final Tensor finalNorm;           // (C)
     private final boolean bf16Cache;
-    private final Tensor[] keys, values;      // f32 cache: per layer (maxSeq, KV*D); keys (KV*D, maxSeq) if transposed
-    private final boolean keysTransposed;     // f32 cache in the layout the backend reads fastest
+    private final LayerKvCache[] caches;      // f32 cache: per layer
     private final short[][] keyBits, valueBits; // bf16 cache: per layer (maxSeq, KV*D)
     private int length;
     private Activations act;
@@ -46,9 +45,7 @@ public final class PackedDecoder implements TokenDecoder {
         }
         finalNorm = Tensor.of(backend, weights.finalNorm(), c.dim());
         bf16Cache = kvCache == DecodingPrecision.BF16;
-        keysTransposed = !bf16Cache && backend.prefersTransposedKeys();
-        keys = bf16Cache ? null : new Tensor[n];
-        values = bf16Cache ? null : new Tensor[n];
+        caches = bf16Cache ? null : new LayerKvCache[n];
         keyBits = bf16Cache ? new short[n][] : null;
         valueBits = bf16Cache ? new short[n][] : null;
         for (int l = 0; l < n; l++) {
@@ -56,8 +53,7 @@ public final class PackedDecoder implements TokenDecoder {
                 keyBits[l] = new short[c.maxSeqLen() * kvDim];
                 valueBits[l] = new short[c.maxSeqLen() * kvDim];
             } else {
-                keys[l] = keysTransposed ? Tensor.zeros(backend, kvDim, c.maxSeqLen()) : Tensor.zeros(backend, c.maxSeqLen(), kvDim);
-                values[l] = Tensor.zeros(backend, c.maxSeqLen(), kvDim);
+                caches[l] = new LayerKvCache(backend, c.maxSeqLen(), c.kvHeads(), c.headDim());
             }
         }
     }
@@ -119,14 +115,9 @@ public final class PackedDecoder implements TokenDecoder {
                 storeBf16(a.k, keyBits[l], pos * kvDim, n * kvDim);
                 storeBf16(a.v, valueBits[l], pos * kvDim, n * kvDim);
                 be.attentionBf16Cache(a.q, keyBits[l], valueBits[l], a.att, n, pos + n, h, kv, hd);
-            } else if (keysTransposed) {
-                be.writeKeysTransposed(a.k, keys[l], n, pos, kvDim, c.maxSeqLen());
-                be.copy(a.v.storage(), a.v.offset(), values[l].storage(), values[l].offset() + (long) pos * kvDim, (long) n * kvDim);
-                be.attentionKeysTransposed(a.q, keys[l], values[l], a.att, n, pos + n, c.maxSeqLen(), h, kv, hd);
             } else {
-                be.copy(a.k.storage(), a.k.offset(), keys[l].storage(), keys[l].offset() + (long) pos * kvDim, (long) n * kvDim);
-                be.copy(a.v.storage(), a.v.offset(), values[l].storage(), values[l].offset() + (long) pos * kvDim, (long) n * kvDim);
-                be.attention(a.q, keys[l], values[l], a.att, null, 1, n, pos + n, c.maxSeqLen(), h, kv, hd);
+                caches[l].append(a.k, a.v, pos, n);
+                caches[l].attend(a.q, a.att, n, pos + n, h);
             }
             be.packedLinear(w.wo(), a.att, a.proj, n);
             be.binary(BinaryOp.ADD, a.x, a.proj, a.x);

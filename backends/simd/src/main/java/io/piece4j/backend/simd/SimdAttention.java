@@ -104,6 +104,16 @@ final class SimdAttention {
             }
         }
 
+        /**
+         * The scores of query t of tq (x row xo, n keys) at dots[at ..]: with transposed rows, a query that starts a
+         * whole group of four computes the group's scores (its next three at xo + i * xStride into at + i * dStride)
+         * and the other three find theirs done; left-over queries and gathered keys go one at a time.
+         */
+        void dotsOfQuery(float[] x, int xo, int xStride, int t, int tq, int n, float[] dots, int at, int dStride) {
+            if (transposed == null || t >= tq / 4 * 4) dots(x, xo, n, dots, at);
+            else if (t % 4 == 0) dots4Queries(x, xo, xStride, n + 3, dots, at, dStride);
+        }
+
         /** Blocks j .. j + 8L of the transposed rows, eight chains. */
         private void dots8(float[] x, int xo, int j, float[] dots, int dotsOff) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
@@ -323,11 +333,7 @@ final class SimdAttention {
         for (int t = 0; t < tq; t++) {
             int n = tk - tq + t + 1; // the query attends to keys 0..n-1
             int row = ((b * tq + t) * heads + h) * hd, slot = t % 4;
-            if (keys.transposed != null && t % 4 == 0 && t + 4 <= tq) {
-                keys.dots4Queries(q, qo + row, qStride, n + 3, p, 0, tkPad); // this query and the next three
-            } else if (keys.transposed == null || t >= tq / 4 * 4) {
-                keys.dots(q, qo + row, n, p, slot * tkPad);
-            }
+            keys.dotsOfQuery(q, qo + row, qStride, t, tq, n, p, slot * tkPad, tkPad);
             softmaxAndSum(values, p, slot * tkPad, n, scale, out, oo + row);
             if (probs != null) {
                 int pr = po + ((b * heads + h) * tq + t) * tk;
@@ -365,11 +371,7 @@ final class SimdAttention {
             for (int t = 0; t < tq; t++) {
                 int n = tk - tq + t + 1;
                 int row = qHead + t * qStride, pr = pHead + t * tk, dr = t * tkPad;
-                if (values.transposed != null && t % 4 == 0 && t + 4 <= tq) {
-                    values.dots4Queries(dOut, go + row, qStride, n + 3, ds, dr, tkPad); // dP of this query and the next three
-                } else if (values.transposed == null || t >= tq / 4 * 4) {
-                    values.dots(dOut, go + row, n, ds, dr);
-                }
+                values.dotsOfQuery(dOut, go + row, qStride, t, tq, n, ds, dr, tkPad); // dP
                 float dot = weightedDot(probs, pr, ds, dr, n);
                 int j = 0;
                 for (int bound = S.loopBound(n); j < bound; j += L) {
