@@ -37,8 +37,9 @@ pack() {
   [ -f "$console" ] || { echo "gpu-check: $console did not resolve" >&2; exit 1; }
 
   rm -rf "$out" && mkdir -p "$out/lib" "$out/test-classes" "$out/opencl"
-  # java.base and the Vector API for piece4j, java.management and jdk.unsupported for JMH, java.logging for both
-  "$java_home/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,jdk.incubator.vector \
+  # java.base and the Vector API for piece4j, java.management and jdk.unsupported for JMH, java.logging for both,
+  # jdk.management for the per-thread allocation counters that bench train reads (com.sun.management)
+  "$java_home/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector \
       --strip-debug --no-header-files --no-man-pages --compress zip-9 --output "$out/runtime" 2>&1 | grep -v 'incubator modules' >&2 || true
   if command -v strip >/dev/null 2>&1; then strip --strip-unneeded "$out/runtime/lib/server/libjvm.so" || true; fi
   cp "$root"/bench/target/lib/*.jar "$out/lib/"

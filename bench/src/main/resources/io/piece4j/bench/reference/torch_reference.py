@@ -13,6 +13,9 @@ the values):
               without a masked entry get no gradient), clipping and AdamW on the k masked coordinates only
   generate    batch-1 greedy decoding with a KV cache, tokens per second (median of 3 timed runs)
 Prints one JSON line with the figures, torch's version, its BLAS and the OpenBLAS core type that ran.
+
+--device cuda runs the same jobs on the GPU in float32 with TF32 off (the fair reference for piece4j's
+opencl backend, whose kernels are plain float32), synchronising before every clock read.
 """
 import argparse
 import ctypes
@@ -95,12 +98,20 @@ class Llama(torch.nn.Module):
         return self.rmsnorm(x, self.norm) @ self.tok.weight.t()  # (B, T, vocab), tied head
 
 
+def sync():
+    """Waits for the GPU's queued work, so that a clock read after it counts that work (nothing on the CPU)."""
+    if torch.cuda.is_available() and torch.get_default_device().type == "cuda":
+        torch.cuda.synchronize()
+
+
 def timed(fn, steps):
     fn()  # warm-up
     times = []
     for _ in range(steps):
+        sync()
         t0 = time.perf_counter()
         fn()
+        sync()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -131,15 +142,20 @@ def main():
         ap.add_argument("--" + name, type=int, default=default)
     ap.add_argument("--ratio", type=float, default=0.001)
     ap.add_argument("--jobs", default="full,importance,masked,generate")
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU (float32, TF32 off)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.device != "cpu":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_default_device(a.device)
     torch.manual_seed(a.seed)
     jobs = a.jobs.split(",")
     model = Llama(a)
     n_params = sum(p.numel() for p in model.parameters())
     tokens = torch.randint(0, a.vocab, (a.batch, a.seq_len))
     targets = torch.roll(tokens, -1, 1)
-    result = {"program": "torch_reference", "torch": torch.__version__, "threads": torch.get_num_threads(),
+    result = {"program": "torch_reference", "torch": torch.__version__, "threads": torch.get_num_threads(), "device": a.device,
               "parameters": n_params, "batch": a.batch, "seq": a.seq_len, "steps": a.steps}
 
     def loss_fn():
@@ -178,8 +194,10 @@ def main():
                     h.addcmul_(p.grad, p.grad)
             score = torch.cat([(g.abs() / torch.sqrt(h + 1)).flatten() for g, h in zip(g_sum, h_sum)])
             return torch.topk(score, k, sorted=False).indices
+        sync()
         t0 = time.perf_counter()
         mask = importance_pass()
+        sync()
         seconds = time.perf_counter() - t0
         result["importance_batches"] = a.importance_batches
         result["importance_seconds"] = seconds
@@ -238,12 +256,16 @@ def main():
         decode()
         times = []
         for _ in range(3):
+            sync()
             t0 = time.perf_counter()
             decode()
+            sync()
             times.append(time.perf_counter() - t0)
         result["generate_tokens"] = n
         result["generate_tokens_per_second"] = n / statistics.median(times)
 
+    if a.device != "cpu":
+        result["gpu"] = torch.cuda.get_device_name()
     result["blas"] = openblas_core()
     blas_info = [w.strip(" ,") for w in torch.__config__.show().split() if w.startswith("BLAS_INFO=")]
     result["torch_blas_info"] = blas_info[0] if blas_info else None

@@ -33,7 +33,8 @@ public final class OpenClBackend implements Backend {
             "add_scaled", "swiglu", "swiglu_backward", "accumulate_moments", "sum_squares_partial", "sum_axis", "broadcast_axis",
             "matmul_edge", "matmul_cpu", "matmul_tiled", "transpose", "softmax", "softmax_backward", "rmsnorm", "rmsnorm_backward",
             "rmsnorm_weight_grad", "cross_entropy", "cross_entropy_backward", "rope", "attention_forward", "attention_backward_query",
-            "attention_backward_kv", "embedding", "embedding_backward", "adamw", "masked_adamw", "sampled_matmul");
+            "attention_backward_kv", "embedding", "embedding_backward", "adamw", "masked_adamw", "masked_adamw_compact", "sampled_matmul",
+            "sampled_matmul_compact");
 
     private final OpenCl cl = OpenCl.get();
     private final OpenClDevice device;
@@ -540,5 +541,23 @@ public final class OpenClBackend implements Backend {
         if (localIdx.length == 0) return;
         KernelLauncher k = tensor(tensor(launch.kernel("sampled_matmul"), dY), x).mem(ints(localIdx));
         tensor(k, dW).i(tokens).i(outDim).i(inDim).i(localIdx.length).run(localIdx.length, elementGroup());
+    }
+
+    // ---------------------------------------------------------------- PIECE with compact gradients (on the device, no dense temporary)
+
+    @Override
+    public synchronized void sampledMatmulCompact(Tensor dY, Tensor x, int[] localIdx, Tensor dValues, int tokens, int outDim, int inDim) {
+        if (localIdx.length == 0) return;
+        KernelLauncher k = tensor(tensor(launch.kernel("sampled_matmul_compact"), dY), x).mem(ints(localIdx));
+        tensor(k, dValues).i(tokens).i(outDim).i(inDim).i(localIdx.length).run(localIdx.length, elementGroup());
+    }
+
+    @Override
+    public synchronized void maskedAdamwCompact(Tensor param, int[] idx, Tensor gradValues, Tensor m, Tensor v, float lr, float beta1,
+                                                float beta2, float eps, float weightDecay, float bias1, float bias2, float gradScale) {
+        if (idx.length == 0) return;
+        KernelLauncher k = tensor(tensor(launch.kernel("masked_adamw_compact"), param), gradValues).mem(ints(idx));
+        tensor(tensor(k, m), v).i(idx.length).f(lr).f(beta1).f(beta2).f(eps).f(weightDecay).f(bias1).f(bias2).f(gradScale)
+                .run(idx.length, elementGroup());
     }
 }

@@ -29,3 +29,14 @@ __kernel void masked_adamw(__global float* p, long po, __global const float* g, 
     if (gradScale != 1.0f) gi = gi * gradScale;
     adamw_at(p, po + at, gi, m, mo + j, v, vo + j, lr, beta1, beta2, eps, weightDecay, bias1, bias2);
 }
+
+// masked_adamw with a compact gradient: coordinate idx[j] of p takes gradient g[j] (count entries), moments m[j], v[j]
+__kernel void masked_adamw_compact(__global float* p, long po, __global const float* g, long go, __global const int* idx,
+                                   __global float* m, long mo, __global float* v, long vo, int count, float lr, float beta1,
+                                   float beta2, float eps, float weightDecay, float bias1, float bias2, float gradScale) {
+    int j = get_global_id(0);
+    if (j >= count) return;
+    float gi = g[go + j];
+    if (gradScale != 1.0f) gi = gi * gradScale;
+    adamw_at(p, po + idx[j], gi, m, mo + j, v, vo + j, lr, beta1, beta2, eps, weightDecay, bias1, bias2);
+}
