@@ -8,12 +8,14 @@
 #                                     needs, the jars, the test classes, the OpenCL ICD loader, and this script.
 #   piece4j-gpu-check/gpu-check.sh    on the GPU machine (no Java, no network needed): makes sure the NVIDIA OpenCL
 #                                     driver is registered with the ICD loader, then runs the OpenCL conformance suite,
-#                                     the golden and PIECE tests and the benchmarks on the opencl backend.
+#                                     the golden and PIECE tests and the benchmarks on the opencl backend, beside simd
+#                                     on the host's cores and PyTorch on CUDA (float32) where python3 has it.
 #
 # Result lines look like "RESULT <check> PASS|FAIL|SKIP <detail>"; full logs go to $LOGS (default
 # ./gpu-check-logs). Environment: PIECE_OPENCL_DEVICE=N picks the device (see the "devices" check),
-# GPU_CHECK_QUICK=1 runs smaller benchmarks, GPU_CHECK_ONLY=tests,matmul,train,table runs only those
-# (the driver, loader and devices checks always run).
+# GPU_CHECK_QUICK=1 runs smaller benchmarks, GPU_CHECK_ONLY=tests,matmul,train,generate,torch,table,scale runs
+# only those (the driver, loader and devices checks always run). On an H200 all of them take about 5 minutes,
+# "scale" (stories110M and the 1.1B TinyLlama shape, with the GPU's peak memory) half of that.
 set -uo pipefail
 
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -62,6 +64,7 @@ pack() {
     cp -L "$l" "$out/opencl/libOpenCL.so.1" && break
   done
   cp "$SELF" "$out/gpu-check.sh" && chmod +x "$out/gpu-check.sh"
+  cp "$root/bench/src/main/resources/io/piece4j/bench/reference/torch_reference.py" "$out/"
   git -C "$root" rev-parse HEAD > "$out/COMMIT" 2>/dev/null || true
   local bytes
   bytes="$(du -sb "$out" | cut -f1)"
@@ -123,7 +126,9 @@ run_checks() {
   fi
 
   # 2. the ICD loader: the system's, else the carried copy
-  opts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss16m)
+  # piece.commit: the commit the carried jars were built from (the working directory here may be any checkout)
+  opts=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss16m
+        "-Dpiece.commit=$(cat "$HERE/COMMIT" 2>/dev/null || echo unknown)")
   if ldconfig -p 2>/dev/null | grep 'libOpenCL\.so\.1 ' >/dev/null; then
     result loader PASS "system libOpenCL.so.1"
   elif [ -f "$HERE/opencl/libOpenCL.so.1" ]; then
@@ -148,7 +153,10 @@ run_checks() {
   if wanted tests; then run_tests; fi
   if wanted matmul; then run_matmul; fi
   if wanted train; then run_train; fi
+  if wanted generate; then run_generate; fi
+  if wanted torch; then run_torch; fi
   if wanted table; then run_table; fi
+  if wanted scale; then run_scale; fi
 }
 
 run_tests() {
@@ -161,7 +169,7 @@ run_tests() {
   local testcp="$HERE/test-classes" jar
   for jar in "$HERE"/lib/*.jar; do [[ "$jar" == *junit-platform-console* ]] || testcp="$testcp:$jar"; done
   "$java" "${opts[@]}" -Dpiece.expect.backends=simd,opencl -jar "$HERE/lib/junit-platform-console-standalone.jar" execute \
-      --disable-banner --details=tree --class-path "$testcp" "${select[@]}" > "$logs/tests.txt" 2>&1
+      --disable-banner --disable-ansi-colors --details=tree --class-path "$testcp" "${select[@]}" > "$logs/tests.txt" 2>&1
   local code=$? ok failed skipped
   ok="$(sed -n 's/.*\[ *\([0-9]*\) tests successful *\].*/\1/p' "$logs/tests.txt")"
   failed="$(sed -n 's/.*\[ *\([0-9]*\) tests failed *\].*/\1/p' "$logs/tests.txt")"
@@ -174,8 +182,8 @@ run_tests() {
 }
 
 # 5. benchmarks on the opencl backend, each with simd measured in the same run
-size=2048 batch=8 seq=256 iters=5
-[ "${GPU_CHECK_QUICK:-0}" = 1 ] && { size=512; batch=2; seq=64; iters=2; }
+size=2048 batch=8 seq=256 iters=5 tokens=200
+[ "${GPU_CHECK_QUICK:-0}" = 1 ] && { size=512; batch=2; seq=64; iters=2; tokens=32; }
 
 run_matmul() {
   local b
@@ -196,6 +204,80 @@ run_train() {
       result "train-$mode" PASS "$(grep "^train $mode" "$logs/train-$mode.txt" | tail -n 1) $(grep '^reference' "$logs/train-$mode.txt" | tail -n 1)"
     else
       result "train-$mode" FAIL "see $logs/train-$mode.txt"
+    fi
+  done
+}
+
+run_generate() { # batch-1 greedy decoding of the stories15M shape, fp32, on the GPU and on the host's cores
+  local b
+  for b in opencl simd; do
+    if piece bench generate --backend "$b" --config stories15M --tokens "$tokens" --json > "$logs/generate-$b.txt" 2>&1; then
+      result "generate-$b" PASS "$(grep '^generate' "$logs/generate-$b.txt" | tail -n 1)"
+    else
+      result "generate-$b" FAIL "see $logs/generate-$b.txt"
+    fi
+  done
+}
+
+has_cuda_torch() {
+  python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' >/dev/null 2>&1
+}
+
+torch_summary() { # torch_summary FILE: the figures of torch_reference's JSON line
+  python3 -c 'import json, sys
+r = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1])
+print(" ".join("%s %.0f tokens/s" % (j, r[j + "_tokens_per_second"]) for j in ("full", "masked", "importance", "generate")
+               if j + "_tokens_per_second" in r), "(torch %s, %s, %d parameters)" % (r["torch"], r.get("gpu"), r["parameters"]))' "$1"
+}
+
+run_torch() { # PyTorch on CUDA, float32 with TF32 off: the same shape and jobs as piece4j's (bench compare's script)
+  if ! has_cuda_torch; then result torch SKIP "no python3 with a CUDA build of PyTorch"; return; fi
+  if python3 "$HERE/torch_reference.py" --device cuda --threads "$(nproc)" --batch "$batch" --seq-len "$seq" --steps 5 \
+       --gen-tokens "$tokens" > "$logs/torch.txt" 2>&1; then
+    result torch PASS "stories15M $batch x $seq: $(torch_summary "$logs/torch.txt")"
+  else
+    result torch FAIL "see $logs/torch.txt"
+  fi
+}
+
+peak_gpu_memory() { # peak_gpu_memory CMD...: runs CMD, then prints the peak of nvidia-smi's memory.used (MiB) while it ran
+  local samples="$logs/.memory" sampler="" rc
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$samples" 2>/dev/null & sampler=$!
+  fi
+  "$@"; rc=$?
+  if [ -n "$sampler" ]; then
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null
+    echo "GPU memory peak $(sort -n "$samples" | tail -n 1) MiB" >&2
+  fi
+  return $rc
+}
+
+run_scale() { # larger shapes on opencl (stories110M, the 1.1B TinyLlama shape), with PyTorch CUDA beside them
+  local name config b s modes mode line
+  for name in stories110M tinyllama-1.1B; do
+    config="$name" b="$batch" s="$seq" modes="full masked importance"
+    [ "$name" = tinyllama-1.1B ] && { b=1; s=512; modes="full masked"; }
+    [ "${GPU_CHECK_QUICK:-0}" = 1 ] && { config=tiny; b=2; s=32; }
+    for mode in $modes; do
+      # --reference none: the GPU memory peak is the masked run's own (its importance pass at setup included)
+      if peak_gpu_memory piece bench train --backend opencl --config "$config" --batch "$b" --seq "$s" --mode "$mode" --reference none \
+           --steps 3 --json > "$logs/scale-$name-$mode.txt" 2>&1; then
+        line="$(grep "^train $mode" "$logs/scale-$name-$mode.txt" | tail -n 1)"
+        result "scale-$mode" PASS "$config $b x $s: $line$(grep '^GPU memory peak' "$logs/scale-$name-$mode.txt" | tail -n 1 | sed 's/^/; /')"
+      else
+        result "scale-$mode" FAIL "$config: see $logs/scale-$name-$mode.txt"
+      fi
+    done
+    if has_cuda_torch && [ "${GPU_CHECK_QUICK:-0}" != 1 ]; then
+      local shape=(--dim 768 --layers 12 --heads 12 --kv-heads 12 --hidden 2048 --seq-len "$s" --batch "$b")
+      [ "$name" = tinyllama-1.1B ] && shape=(--dim 2048 --layers 22 --heads 32 --kv-heads 4 --hidden 5632 --seq-len "$s" --batch "$b" --untied-head)
+      if peak_gpu_memory python3 "$HERE/torch_reference.py" --device cuda --threads "$(nproc)" --steps 3 "${shape[@]}" \
+           --jobs full,importance,masked > "$logs/scale-$name-torch.txt" 2>&1; then
+        result scale-torch PASS "$name $b x $s: $(torch_summary "$logs/scale-$name-torch.txt")"
+      else
+        result scale-torch FAIL "$name: see $logs/scale-$name-torch.txt"
+      fi
     fi
   done
 }

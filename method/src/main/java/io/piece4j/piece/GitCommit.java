@@ -4,7 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The commit of the working tree, read from .git without running git; "unknown" outside a checkout.
+ * The commit of the code that runs, for run records: the system property piece.commit when set (a carried build,
+ * such as bench/gpu-check.sh's, states the commit it was built from), else the checkout at piece.home (the
+ * launcher sets it to the project root, so a run started from another folder still names the right commit),
+ * else the checkout holding the working directory. Read from .git without running git; "unknown" outside a checkout.
  * Works in a linked worktree too, where .git is a file "gitdir: PATH" and the refs live in the main
  * repository's folder named by PATH/commondir.
  */
@@ -12,7 +15,13 @@ public final class GitCommit {
     private GitCommit() {}
 
     public static String current() {
-        return of(Path.of("").toAbsolutePath());
+        return resolve(System.getProperty("piece.commit"), System.getProperty("piece.home"), Path.of("").toAbsolutePath());
+    }
+
+    /** The stated commit if any, else the checkout holding home if given, else the one holding workingDir. */
+    static String resolve(String statedCommit, String home, Path workingDir) {
+        if (statedCommit != null && !statedCommit.isBlank()) return statedCommit.trim();
+        return of(home != null && !home.isBlank() ? Path.of(home).toAbsolutePath() : workingDir);
     }
 
     /** The commit checked out in the working tree holding start (or one of its parents). */

@@ -36,6 +36,20 @@ class GitCommitTest {
     }
 
     @Test
+    void aStatedCommitWinsThenTheProjectHomeThenTheWorkingDirectory() throws Exception {
+        Path repo = Files.createTempDirectory("home");
+        Files.createDirectories(repo.resolve(".git/refs/heads"));
+        Files.writeString(repo.resolve(".git/HEAD"), "ref: refs/heads/main\n");
+        Files.writeString(repo.resolve(".git/refs/heads/main"), COMMIT + "\n");
+        Path elsewhere = Path.of("/");
+        String stated = "fedcba9876543210fedcba9876543210fedcba98";
+        assertEquals(stated, GitCommit.resolve(stated + "\n", repo.toString(), repo));
+        assertEquals(COMMIT, GitCommit.resolve(null, repo.toString(), elsewhere));
+        assertEquals(COMMIT, GitCommit.resolve(" ", null, repo));
+        assertEquals("unknown", GitCommit.resolve(null, null, elsewhere));
+    }
+
+    @Test
     void outsideACheckoutTheCommitIsUnknown() throws Exception {
         assertEquals("unknown", GitCommit.of(Path.of("/")));
     }

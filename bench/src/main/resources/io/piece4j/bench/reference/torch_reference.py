@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 
 class Llama(torch.nn.Module):
-    """Llama block stack: RMSNorm, RoPE, grouped KV heads, SwiGLU, tied output head."""
+    """Llama block stack: RMSNorm, RoPE, grouped KV heads, SwiGLU, output head tied to the embeddings unless --untied-head."""
 
     def __init__(self, a):
         super().__init__()
@@ -52,6 +52,7 @@ class Llama(torch.nn.Module):
             blk.w3 = torch.nn.Linear(a.dim, a.hidden, bias=False)
             self.layers.append(blk)
         self.norm = torch.nn.Parameter(torch.ones(a.dim))
+        self.head = torch.nn.Linear(a.dim, a.vocab, bias=False) if a.untied_head else None  # TinyLlama's own head
         for p in self.parameters():
             if p.dim() == 2:
                 torch.nn.init.normal_(p, std=0.02)
@@ -95,7 +96,8 @@ class Llama(torch.nn.Module):
             x = x + blk.wo(y)
             h = self.rmsnorm(x, blk.ffn_norm)
             x = x + blk.w2(F.silu(blk.w1(h)) * blk.w3(h))
-        return self.rmsnorm(x, self.norm) @ self.tok.weight.t()  # (B, T, vocab), tied head
+        h = self.rmsnorm(x, self.norm)
+        return self.head(h) if self.head is not None else h @ self.tok.weight.t()  # (B, T, vocab)
 
 
 def sync():
@@ -143,6 +145,7 @@ def main():
     ap.add_argument("--ratio", type=float, default=0.001)
     ap.add_argument("--jobs", default="full,importance,masked,generate")
     ap.add_argument("--device", default="cpu", help="cpu, or cuda for the GPU (float32, TF32 off)")
+    ap.add_argument("--untied-head", action="store_true", help="an output head of its own (TinyLlama), not the embeddings'")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.device != "cpu":
