@@ -87,6 +87,15 @@ public final class ActivationArena {
 
     /** Zero-filled storage of n elements for the open step. */
     Storage take(long n) {
+        return take(n, true);
+    }
+
+    /**
+     * Storage of n elements for the open step: zero-filled if zeroed, else, when reused, holding whatever it held
+     * (NaN under poison), for an op that writes every element before anything reads it. A fresh allocation is zero
+     * either way.
+     */
+    Storage take(long n, boolean zeroed) {
         ArrayDeque<Storage> free = available.get(n);
         Storage s = free == null ? null : free.poll();
         if (s == null) {
@@ -94,7 +103,7 @@ public final class ActivationArena {
             allocations++;
             bytesHeld += n * elementBytes;
             peakBytesHeld = Math.max(peakBytesHeld, bytesHeld);
-        } else {
+        } else if (zeroed) {
             backend.fill(s, 0, n, 0f);
         }
         usedThisStep.put(s, Boolean.TRUE);

@@ -55,6 +55,19 @@ public final class Tensor {
         return new Tensor(arena.take(Shape.numel(shape)), 0, shape);
     }
 
+    /**
+     * As {@link #activation}, for an op whose kernel writes every element before anything reads it (a matrix product
+     * without accumulation, the softmax that cross-entropy keeps): storage reused from the arena is not zero-filled
+     * first. That fill was a pass over the step's largest tensors, the logits and their softmax (2 x 262 MB at
+     * stories15M, 8 x 256), for values the kernel then overwrote. Tests run with the arena's NaN poison, so an op
+     * that does not write everything shows NaN rather than another step's numbers.
+     */
+    public static Tensor activationToOverwrite(Backend backend, int... shape) {
+        ActivationArena arena = ActivationArena.current(backend);
+        if (arena == null) return zeros(backend, shape);
+        return new Tensor(arena.take(Shape.numel(shape), false), 0, shape);
+    }
+
     public static Tensor full(Backend backend, float value, int... shape) {
         Tensor t = zeros(backend, shape);
         backend.fill(t.storage, 0, t.numel, value);
@@ -161,7 +174,18 @@ public final class Tensor {
             throw new IllegalArgumentException("cannot reshape " + Shape.str(shape) + " to " + Shape.str(newShape));
         }
         Tensor out = new Tensor(storage, offset, newShape);
-        return Autograd.record(out, g -> backend.addScaled(this.gradForAccumulation(), g, 1f), this);
+        return Autograd.record(out, g -> {
+            if (!leaf && grad == null && out.grad == g) {
+                // the first gradient to reach an intermediate tensor: take out's buffer over, seen in this shape,
+                // instead of zero-filling a new one and adding g into it (two passes over the logits' gradient, 262 MB
+                // at stories15M, 8 x 256); out lets go of it, so the buffer goes back to the arena with this tensor's
+                // gradient, not with out's
+                grad = new Tensor(g.storage, g.offset, shape);
+                out.grad = null;
+            } else {
+                backend.addScaled(this.gradForAccumulation(), g, 1f);
+            }
+        }, this);
     }
 
     /** Rows [start, start + count) along the first axis; gradients flow into the same rows. */

@@ -25,7 +25,7 @@ public final class CrossEntropy {
         }
         int[] t = targets.clone();
         Backend be = logits.backend();
-        Tensor probs = Tensor.activation(be, rows, vocab); // (rows, vocab)
+        Tensor probs = Tensor.activationToOverwrite(be, rows, vocab); // (rows, vocab), every row written (zeros where ignored)
         double sum = be.crossEntropy(logits, t, probs, rows, vocab);
         int n = count;
         Tensor loss = Tensor.activation(be, 1);

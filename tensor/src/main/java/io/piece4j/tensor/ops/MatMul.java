@@ -33,7 +33,9 @@ public final class MatMul {
         }
         long strideB = sharedB ? 0 : (long) k * n;
         Backend be = a.backend();
-        Tensor c = batched ? Tensor.activation(be, batch, m, n) : Tensor.activation(be, m, n);
+        // written in full by the product (accumulate false), except with k = 0, where C is zero
+        int[] cShape = batched ? new int[] {batch, m, n} : new int[] {m, n};
+        Tensor c = k > 0 ? Tensor.activationToOverwrite(be, cShape) : Tensor.activation(be, cShape);
         be.matmul(a, transA, b, transB, c, batch, m, n, k, strideB, false);
         return Autograd.record(c, dc -> {
             if (a.requiresGrad()) {

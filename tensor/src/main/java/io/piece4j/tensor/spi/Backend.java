@@ -177,7 +177,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Softmax cross-entropy over logits (rows, vocab). Rows whose target is negative are ignored.
-     * probs (rows, vocab) receives the softmax for the backward. Returns the sum of -log p(target).
+     * probs (rows, vocab) receives the softmax for the backward, every row of it (zeros where the target is negative:
+     * the caller does not clear it first). Returns the sum of -log p(target).
      */
     double crossEntropy(Tensor logits, int[] targets, Tensor probs, int rows, int vocab);
 
