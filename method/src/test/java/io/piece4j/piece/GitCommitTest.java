@@ -11,12 +11,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class GitCommitTest {
     private static final String COMMIT = "0123456789abcdef0123456789abcdef01234567";
 
-    @Test
-    void aPlainCheckoutReadsTheBranchRef() throws Exception {
+    /** A plain checkout of branch main at COMMIT, in a new temporary folder. */
+    private static Path checkoutAtCommit() throws Exception {
         Path repo = Files.createTempDirectory("clone");
         Files.createDirectories(repo.resolve(".git/refs/heads"));
         Files.writeString(repo.resolve(".git/HEAD"), "ref: refs/heads/main\n");
         Files.writeString(repo.resolve(".git/refs/heads/main"), COMMIT + "\n");
+        return repo;
+    }
+
+    @Test
+    void aPlainCheckoutReadsTheBranchRef() throws Exception {
+        Path repo = checkoutAtCommit();
         Files.createDirectories(repo.resolve("sub/dir"));
         assertEquals(COMMIT, GitCommit.of(repo.resolve("sub/dir")));
     }
@@ -37,10 +43,7 @@ class GitCommitTest {
 
     @Test
     void aStatedCommitWinsThenTheProjectHomeThenTheWorkingDirectory() throws Exception {
-        Path repo = Files.createTempDirectory("home");
-        Files.createDirectories(repo.resolve(".git/refs/heads"));
-        Files.writeString(repo.resolve(".git/HEAD"), "ref: refs/heads/main\n");
-        Files.writeString(repo.resolve(".git/refs/heads/main"), COMMIT + "\n");
+        Path repo = checkoutAtCommit();
         Path elsewhere = Path.of("/");
         String stated = "fedcba9876543210fedcba9876543210fedcba98";
         assertEquals(stated, GitCommit.resolve(stated + "\n", repo.toString(), repo));
