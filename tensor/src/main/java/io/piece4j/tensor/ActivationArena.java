@@ -85,11 +85,6 @@ public final class ActivationArena {
         return a != null && a.backend == backend ? a : null;
     }
 
-    /** Zero-filled storage of n elements for the open step. */
-    Storage take(long n) {
-        return take(n, true);
-    }
-
     /**
      * Storage of n elements for the open step: zero-filled if zeroed, else, when reused, holding whatever it held
      * (NaN under poison), for an op that writes every element before anything reads it. A fresh allocation is zero

@@ -50,9 +50,7 @@ public final class Tensor {
      * the step that made them.
      */
     public static Tensor activation(Backend backend, int... shape) {
-        ActivationArena arena = ActivationArena.current(backend);
-        if (arena == null) return zeros(backend, shape);
-        return new Tensor(arena.take(Shape.numel(shape)), 0, shape);
+        return fromArena(backend, true, shape);
     }
 
     /**
@@ -63,9 +61,14 @@ public final class Tensor {
      * that does not write everything shows NaN rather than another step's numbers.
      */
     public static Tensor activationToOverwrite(Backend backend, int... shape) {
+        return fromArena(backend, false, shape);
+    }
+
+    /** Storage of the arena open on this thread for backend (zero-filled if zeroed), else a fresh zero allocation. */
+    private static Tensor fromArena(Backend backend, boolean zeroed, int... shape) {
         ActivationArena arena = ActivationArena.current(backend);
         if (arena == null) return zeros(backend, shape);
-        return new Tensor(arena.take(Shape.numel(shape), false), 0, shape);
+        return new Tensor(arena.take(Shape.numel(shape), zeroed), 0, shape);
     }
 
     public static Tensor full(Backend backend, float value, int... shape) {

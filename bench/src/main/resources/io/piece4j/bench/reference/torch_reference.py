@@ -100,9 +100,12 @@ class Llama(torch.nn.Module):
         return self.head(h) if self.head is not None else h @ self.tok.weight.t()  # (B, T, vocab)
 
 
+ON_GPU = False  # set from --device: the jobs' tensors live on the GPU
+
+
 def sync():
     """Waits for the GPU's queued work, so that a clock read after it counts that work (nothing on the CPU)."""
-    if torch.cuda.is_available() and torch.get_default_device().type == "cuda":
+    if ON_GPU:
         torch.cuda.synchronize()
 
 
@@ -149,6 +152,8 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.device != "cpu":
+        global ON_GPU
+        ON_GPU = True
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
         torch.set_default_device(a.device)
