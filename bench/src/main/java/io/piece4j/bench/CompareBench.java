@@ -390,7 +390,8 @@ final class CompareBench implements Callable<Integer> {
     }
 
     /**
-     * Every decoder is warmed up first (3 decodes each: JIT compilation of its kernels), then timed in 5 interleaved
+     * Every decoder is warmed up first (3 decodes each: JIT compilation of its kernels), the heap is settled
+     * ({@link GenerateBench#settleHeap}), then every decoder is timed in 5 interleaved
      * rounds (one decode of each per round) and the median round taken, so that a load that drifts during the run
      * (a shared machine) weighs on every figure alike.
      */
@@ -410,6 +411,7 @@ final class CompareBench implements Callable<Integer> {
         }
         progress("piece4j generation (" + genN + " tokens): fp32, then f32, bf16 and q8 weights in the packed decoder, 5 interleaved rounds ...");
         for (Supplier<TokenDecoder> d : decoders) GenerateBench.medianSeconds(d, genN, 3, 1);
+        GenerateBench.settleHeap();
         int rounds = 5;
         double[][] seconds = new double[decoders.size()][rounds];
         for (int r = 0; r < rounds; r++) {

@@ -73,9 +73,20 @@ final class GenerateBench implements Callable<Integer> {
         for (int i = 0; i < n; i++) token = Sampler.argmax(cache.forward(token));
     }
 
+    /**
+     * A full collection before the timed runs: the weights (tens of MB, hundreds with several decoders) are still in
+     * the young generation after loading, and every young collection copied them again, a pause of 35 ms or more each
+     * (stories15M, ParallelGC) landing in whichever timed decode it hit. Afterwards they sit in the old generation and
+     * a young collection copies only the little a decode keeps.
+     */
+    static void settleHeap() {
+        System.gc();
+    }
+
     /** The median seconds of decoding n tokens with a fresh decoder, after untimed warm-up runs (JIT, first touch of buffers). */
     static double medianSeconds(Supplier<TokenDecoder> decoders, int n, int warmup, int repeats) {
         for (int i = 0; i < warmup; i++) decode(decoders.get(), n);
+        if (warmup > 0) settleHeap();
         double[] runs = new double[repeats];
         for (int r = 0; r < repeats; r++) {
             TokenDecoder d = decoders.get();

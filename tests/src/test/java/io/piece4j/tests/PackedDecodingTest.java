@@ -76,13 +76,15 @@ class PackedDecodingTest {
         if (name.equals("output")) return w.output();
         if (!name.startsWith("layers.")) return null;
         DecodingWeights.Layer l = w.layers().get(Integer.parseInt(name.split("\\.")[1]));
-        return switch (name.substring(name.indexOf('.', 7) + 1)) {
-            case "attn.wq" -> l.wq();
-            case "attn.wk" -> l.wk();
-            case "attn.wv" -> l.wv();
+        LlamaConfig c = w.config();
+        int qDim = c.heads() * c.headDim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
+        return switch (name.substring(name.indexOf('.', 7) + 1)) { // wq, wk, wv and w_gate, w_up are row stretches of one matrix
+            case "attn.wq" -> l.wqkv().rows(0, qDim);
+            case "attn.wk" -> l.wqkv().rows(qDim, kvDim);
+            case "attn.wv" -> l.wqkv().rows(qDim + kvDim, kvDim);
             case "attn.wo" -> l.wo();
-            case "mlp.w_gate" -> l.wGate();
-            case "mlp.w_up" -> l.wUp();
+            case "mlp.w_gate" -> l.wGateUp().rows(0, hidden);
+            case "mlp.w_up" -> l.wGateUp().rows(hidden, hidden);
             case "mlp.w_down" -> l.wDown();
             default -> null;
         };

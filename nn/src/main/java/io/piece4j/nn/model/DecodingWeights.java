@@ -22,9 +22,13 @@ import java.util.List;
  * taken as it is; any other is converted a row at a time, so nothing of a matrix's size exists in float32 on the way.
  */
 public final class DecodingWeights {
-    /** One block's weights: matrices (out, in), norm gains (C). */
-    public record Layer(float[] attnNorm, PackedMatrix wq, PackedMatrix wk, PackedMatrix wv, PackedMatrix wo,
-                        float[] mlpNorm, PackedMatrix wGate, PackedMatrix wUp, PackedMatrix wDown) {}
+    /**
+     * One block's weights: matrices (out, in), norm gains (C). wq, wk and wv are held as the rows of one matrix
+     * wqkv (H*D + 2 KV*D, C), and w_gate and w_up as wGateUp (2 hidden, C): a token's projections are then one
+     * product each, and a product's start and end cost time in which the memory system reads nothing.
+     */
+    public record Layer(float[] attnNorm, PackedMatrix wqkv, PackedMatrix wo, float[] mlpNorm, PackedMatrix wGateUp,
+                        PackedMatrix wDown) {}
 
     private final LlamaConfig config;
     private final DecodingPrecision precision;
@@ -55,7 +59,7 @@ public final class DecodingWeights {
         long n = embeddings.byteSize() + (output == embeddings ? 0 : output.byteSize()) + 4L * finalNorm.length;
         for (Layer l : layers) {
             n += 4L * (l.attnNorm.length + l.mlpNorm.length);
-            for (PackedMatrix m : List.of(l.wq, l.wk, l.wv, l.wo, l.wGate, l.wUp, l.wDown)) n += m.byteSize();
+            for (PackedMatrix m : List.of(l.wqkv, l.wo, l.wGateUp, l.wDown)) n += m.byteSize();
         }
         return n;
     }
@@ -101,10 +105,11 @@ public final class DecodingWeights {
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.layers(); i++) {
             String p = "layers." + i + ".";
-            layers.add(new Layer(vectors.read(p + "attn_norm"), matrices.read(p + "attn.wq", qDim, dim), matrices.read(p + "attn.wk", kvDim, dim),
-                    matrices.read(p + "attn.wv", kvDim, dim), matrices.read(p + "attn.wo", dim, qDim), vectors.read(p + "mlp_norm"),
-                    matrices.read(p + "mlp.w_gate", hidden, dim), matrices.read(p + "mlp.w_up", hidden, dim),
-                    matrices.read(p + "mlp.w_down", dim, hidden)));
+            PackedMatrix wqkv = PackedMatrix.stackRows(matrices.read(p + "attn.wq", qDim, dim), matrices.read(p + "attn.wk", kvDim, dim),
+                    matrices.read(p + "attn.wv", kvDim, dim));
+            PackedMatrix wGateUp = PackedMatrix.stackRows(matrices.read(p + "mlp.w_gate", hidden, dim), matrices.read(p + "mlp.w_up", hidden, dim));
+            layers.add(new Layer(vectors.read(p + "attn_norm"), wqkv, matrices.read(p + "attn.wo", dim, qDim), vectors.read(p + "mlp_norm"),
+                    wGateUp, matrices.read(p + "mlp.w_down", dim, hidden)));
         }
         return new DecodingWeights(c, precision, emb, out, vectors.read("norm"), layers);
     }

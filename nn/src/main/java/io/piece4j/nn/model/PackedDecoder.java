@@ -58,26 +58,55 @@ public final class PackedDecoder implements TokenDecoder {
         }
     }
 
-    /** The buffers of one forward of n tokens. */
-    private record Activations(int n, Tensor x, Tensor xn, Tensor rstd, Tensor q, Tensor k, Tensor v, Tensor att, Tensor proj,
-                               Tensor gate, Tensor up, Tensor last, Tensor logits, float[] hostRow, float[] hostKv) {
+    /**
+     * The buffers of one forward of n tokens. The projections come out of one product each, qkv and gateUp; for one
+     * token q, k, v (and gate, up) are views of their stretches of that row, for a prompt they are buffers of their
+     * own that the rows' stretches are copied into (rope and the cache read them as contiguous rows).
+     */
+    private record Activations(int n, Tensor x, Tensor xn, Tensor rstd, Tensor qkv, Tensor q, Tensor k, Tensor v, Tensor att,
+                               Tensor proj, Tensor gateUp, Tensor gate, Tensor up, Tensor last, Tensor logits, float[] hostRow,
+                               float[] hostKv) {
         static Activations of(Backend be, LlamaConfig c, int n) {
-            int qDim = c.heads() * c.headDim();
+            int qDim = c.heads() * c.headDim(), kvDim = c.kvDim(), hidden = c.hiddenDim();
+            Tensor qkv = Tensor.zeros(be, n, qDim + 2 * kvDim);       // qkv    (n, H*D + 2 KV*D)
+            Tensor gateUp = Tensor.zeros(be, n, 2 * hidden);          // gateUp (n, 2 hidden)
+            boolean one = n == 1;
             return new Activations(n,
-                    Tensor.zeros(be, n, c.dim()),            // x     (n, C) the residual stream
-                    Tensor.zeros(be, n, c.dim()),            // xn    (n, C) normed
-                    Tensor.zeros(be, n),                     // rstd  (n)
-                    Tensor.zeros(be, n, qDim),               // q     (n, H*D)
-                    Tensor.zeros(be, n, c.kvDim()),          // k     (n, KV*D)
-                    Tensor.zeros(be, n, c.kvDim()),          // v     (n, KV*D)
-                    Tensor.zeros(be, n, qDim),               // att   (n, H*D)
-                    Tensor.zeros(be, n, c.dim()),            // proj  (n, C) a block's output before the residual add
-                    Tensor.zeros(be, n, c.hiddenDim()),      // gate  (n, hidden), then silu(gate) * up
-                    Tensor.zeros(be, n, c.hiddenDim()),      // up    (n, hidden)
-                    Tensor.zeros(be, 1, c.dim()),            // last  (1, C) the last position, normed
-                    Tensor.zeros(be, 1, c.vocabSize()),      // logits (1, V)
-                    new float[c.dim()],                      // one embedding row on the host
-                    new float[n * c.kvDim()]);               // (n, KV*D) keys or values on their way to a bf16 cache
+                    Tensor.zeros(be, n, c.dim()),                                     // x     (n, C) the residual stream
+                    Tensor.zeros(be, n, c.dim()),                                     // xn    (n, C) normed
+                    Tensor.zeros(be, n),                                              // rstd  (n)
+                    qkv,
+                    one ? stretch(qkv, 0, qDim) : Tensor.zeros(be, n, qDim),           // q     (n, H*D)
+                    one ? stretch(qkv, qDim, kvDim) : Tensor.zeros(be, n, kvDim),      // k     (n, KV*D)
+                    one ? stretch(qkv, qDim + kvDim, kvDim) : Tensor.zeros(be, n, kvDim), // v  (n, KV*D)
+                    Tensor.zeros(be, n, qDim),                                        // att   (n, H*D)
+                    Tensor.zeros(be, n, c.dim()),                                     // proj  (n, C) a block's output before the residual add
+                    gateUp,
+                    one ? stretch(gateUp, 0, hidden) : Tensor.zeros(be, n, hidden),    // gate  (n, hidden), then silu(gate) * up
+                    one ? stretch(gateUp, hidden, hidden) : Tensor.zeros(be, n, hidden), // up  (n, hidden)
+                    Tensor.zeros(be, 1, c.dim()),                                     // last  (1, C) the last position, normed
+                    Tensor.zeros(be, 1, c.vocabSize()),                               // logits (1, V)
+                    new float[c.dim()],                                               // one embedding row on the host
+                    new float[n * kvDim]);                                            // (n, KV*D) keys or values on their way to a bf16 cache
+        }
+
+        /** Columns from .. from + count of a one-row tensor, as a (1, count) view. */
+        private static Tensor stretch(Tensor row, int from, int count) {
+            return Tensor.view(row.storage(), row.offset() + from, 1, count);
+        }
+
+        /** For a prompt: the stretches of each row of src (n, sum of widths) into the parts (n, width), in order. */
+        void split(Backend be, Tensor src, Tensor... parts) {
+            if (n == 1) return; // the parts are views
+            long width = src.shape()[1];
+            for (int t = 0; t < n; t++) {
+                long from = src.offset() + t * width;
+                for (Tensor part : parts) {
+                    int w = part.shape()[1];
+                    be.copy(src.storage(), from, part.storage(), part.offset() + (long) t * w, w);
+                    from += w;
+                }
+            }
         }
     }
 
@@ -106,9 +135,8 @@ public final class PackedDecoder implements TokenDecoder {
         for (int l = 0; l < c.layers(); l++) {
             DecodingWeights.Layer w = weights.layers().get(l);
             be.rmsnorm(a.x, attnNorm[l], a.xn, a.rstd, n, dim, eps);
-            be.packedLinear(w.wq(), a.xn, a.q, n);
-            be.packedLinear(w.wk(), a.xn, a.k, n);
-            be.packedLinear(w.wv(), a.xn, a.v, n);
+            be.packedLinear(w.wqkv(), a.xn, a.qkv, n);
+            a.split(be, a.qkv, a.q, a.k, a.v);
             be.rope(a.q, a.q, rope.cos(), rope.sin(), 1, n, h, hd, pos, ropeLayout, false, false);
             be.rope(a.k, a.k, rope.cos(), rope.sin(), 1, n, kv, hd, pos, ropeLayout, false, false);
             if (bf16Cache) {
@@ -122,8 +150,8 @@ public final class PackedDecoder implements TokenDecoder {
             be.packedLinear(w.wo(), a.att, a.proj, n);
             be.binary(BinaryOp.ADD, a.x, a.proj, a.x);
             be.rmsnorm(a.x, mlpNorm[l], a.xn, a.rstd, n, dim, eps);
-            be.packedLinear(w.wGate(), a.xn, a.gate, n);
-            be.packedLinear(w.wUp(), a.xn, a.up, n);
+            be.packedLinear(w.wGateUp(), a.xn, a.gateUp, n);
+            a.split(be, a.gateUp, a.gate, a.up);
             be.swiglu(a.gate, a.up, a.gate);
             be.packedLinear(w.wDown(), a.gate, a.proj, n);
             be.binary(BinaryOp.ADD, a.x, a.proj, a.x);

@@ -59,4 +59,31 @@ class KvCacheTest {
         for (int t = 0; t < 5; t++) cache.forward(t + 3);
         assertArrayEquals(copy, first, "the logits of the first call changed after later calls");
     }
+
+    /**
+     * One token at a time, q, k and v (and gate and up) come out of one product over the adjacent matrices of the flat
+     * buffer: every position's logits must still be the training forward's (grouped heads here, so the three
+     * stretches of the product differ in width), whereas a prompt fed at once takes the separate products.
+     */
+    @Test
+    void singleTokenDecodingThroughTheJoinedProjectionsGivesTheTrainingForwardsLogits() {
+        LlamaModel m = model();
+        int[] tokens = {1, 7, 3, 40, 0, 22, 9, 9, 13, 2};
+        int vocab = m.config().vocabSize();
+        float[] full;
+        try (var s = io.piece4j.tensor.Autograd.noGrad()) {
+            full = m.forward(tokens, 1, tokens.length).toArray(); // (T, V)
+        }
+        KvCache oneByOne = new KvCache(m), prompt = new KvCache(m);
+        float[] atOnce = prompt.forward(tokens);
+        float maxDiff = 0;
+        for (int t = 0; t < tokens.length; t++) {
+            float[] got = oneByOne.forward(tokens[t]);
+            for (int v = 0; v < vocab; v++) maxDiff = Math.max(maxDiff, Math.abs(got[v] - full[t * vocab + v]));
+        }
+        assertTrue(maxDiff < 1e-5f, "one token at a time vs the training forward: max |diff| " + maxDiff);
+        float last = 0;
+        for (int v = 0; v < vocab; v++) last = Math.max(last, Math.abs(atOnce[v] - full[(tokens.length - 1) * vocab + v]));
+        assertTrue(last < 1e-5f, "the prompt at once vs the training forward: max |diff| " + last);
+    }
 }

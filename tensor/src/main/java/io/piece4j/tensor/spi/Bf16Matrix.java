@@ -37,4 +37,9 @@ public record Bf16Matrix(short[] bits, int rows, int cols) implements PackedMatr
     }
 
     @Override public String typeName() { return "bf16"; }
+
+    @Override public Bf16Matrix rows(int from, int count) {
+        PackedMatrix.checkRows(from, count, rows, "bf16 matrix");
+        return new Bf16Matrix(java.util.Arrays.copyOfRange(bits, from * cols, (from + count) * cols), count, cols);
+    }
 }

@@ -11,4 +11,9 @@ public record F32Matrix(float[] values, int rows, int cols) implements PackedMat
     @Override public void rowAsFloats(int r, float[] dst, int off) { System.arraycopy(values, r * cols, dst, off, cols); }
 
     @Override public String typeName() { return "f32"; }
+
+    @Override public F32Matrix rows(int from, int count) {
+        PackedMatrix.checkRows(from, count, rows, "f32 matrix");
+        return new F32Matrix(java.util.Arrays.copyOfRange(values, from * cols, (from + count) * cols), count, cols);
+    }
 }

@@ -19,6 +19,64 @@ public sealed interface PackedMatrix permits F32Matrix, Bf16Matrix, Q8Matrix {
     /** "f32", "bf16" or "q8". */
     String typeName();
 
+    /** Rows from .. from + count as a matrix of their own, of the same type (a copy). */
+    PackedMatrix rows(int from, int count);
+
+    /**
+     * The rows of parts, in order, as one matrix: decoding multiplies a token by wq, wk and wv (or w_gate and w_up) as
+     * one product. The parts must share the element type and the column count.
+     */
+    static PackedMatrix stackRows(PackedMatrix... parts) {
+        int cols = parts[0].cols(), rows = 0;
+        for (PackedMatrix m : parts) {
+            if (m.getClass() != parts[0].getClass() || m.cols() != cols) {
+                throw new IllegalArgumentException("stackRows: a " + m.typeName() + " matrix (" + m.rows() + ", " + m.cols() + ") after a "
+                        + parts[0].typeName() + " one with " + cols + " columns: expected the same type and columns");
+            }
+            rows += m.rows();
+        }
+        long values = (long) rows * cols;
+        if (values > Integer.MAX_VALUE) throw new IllegalArgumentException("stackRows: " + values + " values do not fit one array");
+        return switch (parts[0]) {
+            case F32Matrix f -> {
+                float[] v = new float[(int) values];
+                int at = 0;
+                for (PackedMatrix m : parts) at = append(((F32Matrix) m).values(), v, at);
+                yield new F32Matrix(v, rows, cols);
+            }
+            case Bf16Matrix b -> {
+                short[] v = new short[(int) values];
+                int at = 0;
+                for (PackedMatrix m : parts) at = append(((Bf16Matrix) m).bits(), v, at);
+                yield new Bf16Matrix(v, rows, cols);
+            }
+            case Q8Matrix q -> {
+                byte[] v = new byte[(int) values];
+                float[] d = new float[(int) (values / Q8Matrix.BLOCK)];
+                int at = 0, scalesAt = 0;
+                for (PackedMatrix m : parts) {
+                    at = append(((Q8Matrix) m).quants(), v, at);
+                    scalesAt = append(((Q8Matrix) m).scales(), d, scalesAt);
+                }
+                yield new Q8Matrix(v, d, rows, cols);
+            }
+        };
+    }
+
+    /** Copies all of src (an array) to dst at index at; returns the index after it. */
+    private static int append(Object src, Object dst, int at) {
+        int n = java.lang.reflect.Array.getLength(src);
+        System.arraycopy(src, 0, dst, at, n);
+        return at + n;
+    }
+
+    /** Refuses a row range outside (0, rows). */
+    static void checkRows(int from, int count, int rows, String what) {
+        if (from < 0 || count < 1 || from + count > rows) {
+            throw new IllegalArgumentException(what + ": rows " + from + " .. " + (from + count) + " outside 0 .. " + rows);
+        }
+    }
+
     static void checkShape(int rows, int cols, long elements, String what) {
         if (rows < 1 || cols < 1) throw new IllegalArgumentException(what + ": shape (" + rows + ", " + cols + ") must be positive");
         if ((long) rows * cols != elements) {

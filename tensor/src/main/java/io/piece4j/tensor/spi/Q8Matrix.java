@@ -61,4 +61,11 @@ public record Q8Matrix(byte[] quants, float[] scales, int rows, int cols) implem
     }
 
     @Override public String typeName() { return "q8"; }
+
+    @Override public Q8Matrix rows(int from, int count) {
+        PackedMatrix.checkRows(from, count, rows, "q8 matrix");
+        int blocks = cols / BLOCK;
+        return new Q8Matrix(java.util.Arrays.copyOfRange(quants, from * cols, (from + count) * cols),
+                java.util.Arrays.copyOfRange(scales, from * blocks, (from + count) * blocks), count, cols);
+    }
 }

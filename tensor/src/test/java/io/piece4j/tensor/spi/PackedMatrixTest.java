@@ -91,4 +91,49 @@ class PackedMatrixTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Q8Matrix(new byte[64], new float[1], 1, 64));
         assertTrue(e.getMessage().contains("1 scales for 64 values"), e.getMessage());
     }
+
+    /** Rows of three matrices of each type, stacked, give every part's rows back, value for value and in order. */
+    @Test
+    void stackedRowsHoldEveryPartsRowsInOrderAndRowsCutThemBackOut() {
+        float[] a = new float[2 * 64], b = new float[3 * 64], c = new float[1 * 64];
+        for (int i = 0; i < a.length; i++) a[i] = (float) Math.sin(i) * 3f;
+        for (int i = 0; i < b.length; i++) b[i] = (float) Math.cos(i * 0.7) * 0.01f;
+        for (int i = 0; i < c.length; i++) c[i] = i - 31.5f;
+        PackedMatrix[][] typed = {
+                {new F32Matrix(a, 2, 64), new F32Matrix(b, 3, 64), new F32Matrix(c, 1, 64)},
+                {Bf16Matrix.rounded(a, 2, 64), Bf16Matrix.rounded(b, 3, 64), Bf16Matrix.rounded(c, 1, 64)},
+                {Q8Matrix.quantize(a, 2, 64), Q8Matrix.quantize(b, 3, 64), Q8Matrix.quantize(c, 1, 64)}};
+        for (PackedMatrix[] parts : typed) {
+            PackedMatrix all = PackedMatrix.stackRows(parts);
+            String type = parts[0].typeName();
+            assertEquals(parts[0].getClass(), all.getClass(), type);
+            assertEquals(6, all.rows(), type + " rows");
+            assertEquals(64, all.cols(), type + " cols");
+            assertEquals(parts[0].byteSize() + parts[1].byteSize() + parts[2].byteSize(), all.byteSize(), type + " bytes");
+            float[] expected = new float[64], actual = new float[64];
+            int row = 0;
+            for (PackedMatrix part : parts) {
+                PackedMatrix back = all.rows(row, part.rows());
+                assertEquals(part.rows(), back.rows(), type);
+                for (int r = 0; r < part.rows(); r++, row++) {
+                    part.rowAsFloats(r, expected, 0);
+                    all.rowAsFloats(row, actual, 0);
+                    assertArrayEquals(expected, actual, type + " stacked row " + row);
+                    back.rowAsFloats(r, actual, 0);
+                    assertArrayEquals(expected, actual, type + " row " + r + " cut back out");
+                }
+            }
+        }
+    }
+
+    @Test
+    void stackingRefusesMixedTypesOrWidthsAndRowsRefusesARangeOutside() {
+        float[] v = new float[64];
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> PackedMatrix.stackRows(new F32Matrix(v, 1, 64), Bf16Matrix.rounded(v, 1, 64)));
+        assertTrue(e.getMessage().contains("expected the same type and columns"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PackedMatrix.stackRows(new F32Matrix(v, 1, 64), new F32Matrix(v, 2, 32)));
+        var r = assertThrows(IllegalArgumentException.class, () -> Q8Matrix.quantize(v, 2, 32).rows(1, 2));
+        assertTrue(r.getMessage().contains("rows 1 .. 3 outside 0 .. 2"), r.getMessage());
+    }
 }
