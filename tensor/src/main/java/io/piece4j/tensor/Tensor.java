@@ -64,6 +64,16 @@ public final class Tensor {
         return fromArena(backend, false, shape);
     }
 
+    /**
+     * Hands the storage of a tensor taken from the open arena ({@link #activation}) back before the step ends: for
+     * scratch that one backward step makes and reads itself, so that the same step of the next layer gets the same
+     * buffer instead of a new one. The tensor must not be read afterwards. A tensor not from the arena is left alone.
+     */
+    public void releaseActivation() {
+        ActivationArena arena = ActivationArena.current(backend);
+        if (arena != null) arena.release(storage);
+    }
+
     /** Storage of the arena open on this thread for backend (zero-filled if zeroed), else a fresh zero allocation. */
     private static Tensor fromArena(Backend backend, boolean zeroed, int... shape) {
         ActivationArena arena = ActivationArena.current(backend);

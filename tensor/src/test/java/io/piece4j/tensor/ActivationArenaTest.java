@@ -139,4 +139,65 @@ class ActivationArenaTest {
         }
         assertTrue(ActivationArena.current(be) == null, "no arena open after the scopes closed");
     }
+
+    /**
+     * Attention told to recompute its weights keeps none from its forward: its backward computes them again into arena
+     * scratch and hands that back at once. Three attention layers in a row then leave the arena one (batch, heads, seq,
+     * seq) buffer, where keeping the weights takes three; and the gradients have the bits of kept weights, and of the
+     * same step without any arena (the tests run with the arena's NaN poison, so a read of scratch after it went back
+     * would show).
+     */
+    @Test
+    void attentionWeightsAreRecomputedInTheBackwardIntoOneBufferForAllLayers() {
+        int batch = 2, seq = 5, heads = 4, kvHeads = 2, hd = 3, layers = 3;
+        Rng rng = new Rng(17);
+        Tensor x = Tensor.randn(be, rng, 1f, batch, seq, heads, hd).requireGrad();
+        Tensor[] wk = new Tensor[layers], wv = new Tensor[layers];
+        for (int l = 0; l < layers; l++) {
+            wk[l] = Tensor.randn(be, rng, 0.5f, kvHeads * hd, heads * hd).requireGrad();
+            wv[l] = Tensor.randn(be, rng, 0.5f, kvHeads * hd, heads * hd).requireGrad();
+        }
+        float[][] kept = attentionStep(x, wk, wv, batch, seq, heads, kvHeads, hd, false);
+        float[][] plain = attentionStep(x, wk, wv, batch, seq, heads, kvHeads, hd, true);
+        assertSameBits(kept, plain, "recomputed attention weights against kept ones");
+        ActivationArena arena = new ActivationArena(be);
+        for (int round = 0; round < 2; round++) {
+            float[][] inArena;
+            try (var s = arena.step()) {
+                inArena = attentionStep(x, wk, wv, batch, seq, heads, kvHeads, hd, true);
+            }
+            assertSameBits(plain, inArena, "attention in the arena, round " + round);
+        }
+        long weightBuffers = arena.sizes().stream().filter(n -> n == (long) batch * heads * seq * seq).count();
+        assertEquals(1, weightBuffers, "buffers of (batch, heads, seq, seq) floats the arena holds after a step: " + arena.sizes());
+        ActivationArena keeping = new ActivationArena(be);
+        try (var s = keeping.step()) {
+            attentionStep(x, wk, wv, batch, seq, heads, kvHeads, hd, false);
+        }
+        assertEquals(layers, keeping.sizes().stream().filter(n -> n == (long) batch * heads * seq * seq).count(),
+                "kept weights: one buffer a layer");
+    }
+
+    /** Three attention layers (k and v projected from the layer's input) and a loss: loss and gradients after backward. */
+    private float[][] attentionStep(Tensor x, Tensor[] wk, Tensor[] wv, int batch, int seq, int heads, int kvHeads, int hd,
+                                    boolean recompute) {
+        int layers = wk.length;
+        x.setGrad(null);
+        for (int l = 0; l < layers; l++) { wk[l].setGrad(null); wv[l].setGrad(null); }
+        Tensor h = x;
+        for (int l = 0; l < layers; l++) {
+            Tensor rows = h.reshape(batch * seq, heads * hd);
+            Tensor k = MatMul.linear(rows, wk[l]).reshape(batch, seq, kvHeads, hd);
+            Tensor v = MatMul.linear(rows, wv[l]).reshape(batch, seq, kvHeads, hd);
+            h = io.piece4j.tensor.ops.Attention.causal(h, k, v, recompute);
+        }
+        Tensor loss = CrossEntropy.mean(h.reshape(batch * seq, heads * hd), new int[] {1, 0, 5, 7, 2, 11, 3, 3, 9, 4});
+        float value = loss.item();
+        loss.backward();
+        float[][] out = new float[2 + 2 * layers][];
+        out[0] = new float[] {value};
+        out[1] = x.grad().toArray();
+        for (int l = 0; l < layers; l++) { out[2 + 2 * l] = wk[l].grad().toArray(); out[3 + 2 * l] = wv[l].grad().toArray(); }
+        return out;
+    }
 }
