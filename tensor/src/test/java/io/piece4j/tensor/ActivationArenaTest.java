@@ -178,6 +178,30 @@ class ActivationArenaTest {
                 "kept weights: one buffer a layer");
     }
 
+    /**
+     * By default the weights are kept up to {@link io.piece4j.tensor.ops.Attention#RECOMPUTE_ABOVE_BYTES} a call and
+     * computed again above it: two layers of one head over 2048 positions (16 MiB of weights, kept: two buffers) and
+     * over 2049 (just above: one buffer).
+     */
+    @Test
+    void attentionKeepsItsWeightsUpToTheThresholdAndRecomputesThemAbove() {
+        for (int seq : new int[] {2048, 2049}) {
+            long bytes = 4L * seq * seq;
+            boolean recompute = bytes > io.piece4j.tensor.ops.Attention.RECOMPUTE_ABOVE_BYTES;
+            assertEquals(seq == 2049, recompute, "16 MiB lies between the two shapes");
+            Rng rng = new Rng(seq);
+            Tensor x = Tensor.randn(be, rng, 1f, 1, seq, 1, 1).requireGrad();
+            ActivationArena arena = new ActivationArena(be);
+            try (var s = arena.step()) {
+                Tensor h = io.piece4j.tensor.ops.Attention.causal(x, x, x);
+                h = io.piece4j.tensor.ops.Attention.causal(h, h, h);
+                io.piece4j.tensor.ops.Reduce.sumAll(Elementwise.mul(h, h)).backward();
+            }
+            long buffers = arena.sizes().stream().filter(n -> n == (long) seq * seq).count();
+            assertEquals(recompute ? 1 : 2, buffers, seq + " positions: weight buffers in the arena after the step");
+        }
+    }
+
     /** Three attention layers (k and v projected from the layer's input) and a loss: loss and gradients after backward. */
     private float[][] attentionStep(Tensor x, Tensor[] wk, Tensor[] wv, int batch, int seq, int heads, int kvHeads, int hd,
                                     boolean recompute) {
