@@ -214,6 +214,17 @@ public final class Tensor {
     }
 
     /** A row view with no autograd link (for kernels and optimizers). */
+    /**
+     * Columns from .. from + count of a one-row tensor (1, N), as a (1, count) view with no autograd link: one token's
+     * q, k and v (or gate and up) as stretches of the joined projection's output row.
+     */
+    public Tensor columnsNoGrad(int from, int count) {
+        if (shape.length != 2 || shape[0] != 1 || from < 0 || count < 1 || from + count > shape[1]) {
+            throw new IllegalArgumentException("columns " + from + " .. " + (from + count) + " of " + Shape.str(shape) + ": expected a (1, N) tensor and a range inside it");
+        }
+        return view(storage, offset + from, 1, count);
+    }
+
     public Tensor rowsNoGrad(int start, int count) {
         long rowSize = numel / Math.max(shape[0], 1);
         int[] s = shape.clone();

@@ -106,9 +106,9 @@ public final class KvCache implements TokenDecoder {
                 Tensor q, k, v;                                                                    // (n, H*D), (n, KV*D) x2
                 if (n == 1) { // one token: its q, k and v are the three stretches of one row
                     Tensor qkv = linear(nrm, wqkv[l]);                                             // (1, H*D + 2 KV*D)
-                    q = columns(qkv, 0, qDim);
-                    k = columns(qkv, qDim, kvDim);
-                    v = columns(qkv, qDim + kvDim, kvDim);
+                    q = qkv.columnsNoGrad(0, qDim);
+                    k = qkv.columnsNoGrad(qDim, kvDim);
+                    v = qkv.columnsNoGrad(qDim + kvDim, kvDim);
                 } else {      // a prompt: separate products give contiguous rows (its matrix products are compute bound)
                     q = linear(nrm, b.wq());
                     k = linear(nrm, b.wk());
@@ -124,7 +124,7 @@ public final class KvCache implements TokenDecoder {
                 Tensor gated;                                                                      // (n, hidden)
                 if (n == 1) {
                     Tensor gateUp = linear(m, wGateUp[l]);                                         // (1, 2 hidden)
-                    gated = SwiGlu.swiglu(columns(gateUp, 0, hidden), columns(gateUp, hidden, hidden));
+                    gated = SwiGlu.swiglu(gateUp.columnsNoGrad(0, hidden), gateUp.columnsNoGrad(hidden, hidden));
                 } else {
                     gated = SwiGlu.swiglu(linear(m, b.wGate()), linear(m, b.wUp()));
                 }
@@ -134,10 +134,5 @@ public final class KvCache implements TokenDecoder {
             length += n;
             return linear(RmsNorm.rmsnorm(last, model.finalNorm(), eps), model.outputHead()).toArray(); // (V)
         }
-    }
-
-    /** Columns from .. from + count of a one-row tensor (1, N), as a (1, count) view. */
-    private static Tensor columns(Tensor row, int from, int count) {
-        return Tensor.view(row.storage(), row.offset() + from, 1, count);
     }
 }

@@ -76,23 +76,18 @@ public final class PackedDecoder implements TokenDecoder {
                     Tensor.zeros(be, n, c.dim()),                                     // xn    (n, C) normed
                     Tensor.zeros(be, n),                                              // rstd  (n)
                     qkv,
-                    one ? stretch(qkv, 0, qDim) : Tensor.zeros(be, n, qDim),           // q     (n, H*D)
-                    one ? stretch(qkv, qDim, kvDim) : Tensor.zeros(be, n, kvDim),      // k     (n, KV*D)
-                    one ? stretch(qkv, qDim + kvDim, kvDim) : Tensor.zeros(be, n, kvDim), // v  (n, KV*D)
+                    one ? qkv.columnsNoGrad(0, qDim) : Tensor.zeros(be, n, qDim),           // q     (n, H*D)
+                    one ? qkv.columnsNoGrad(qDim, kvDim) : Tensor.zeros(be, n, kvDim),      // k     (n, KV*D)
+                    one ? qkv.columnsNoGrad(qDim + kvDim, kvDim) : Tensor.zeros(be, n, kvDim), // v  (n, KV*D)
                     Tensor.zeros(be, n, qDim),                                        // att   (n, H*D)
                     Tensor.zeros(be, n, c.dim()),                                     // proj  (n, C) a block's output before the residual add
                     gateUp,
-                    one ? stretch(gateUp, 0, hidden) : Tensor.zeros(be, n, hidden),    // gate  (n, hidden), then silu(gate) * up
-                    one ? stretch(gateUp, hidden, hidden) : Tensor.zeros(be, n, hidden), // up  (n, hidden)
+                    one ? gateUp.columnsNoGrad(0, hidden) : Tensor.zeros(be, n, hidden),    // gate  (n, hidden), then silu(gate) * up
+                    one ? gateUp.columnsNoGrad(hidden, hidden) : Tensor.zeros(be, n, hidden), // up  (n, hidden)
                     Tensor.zeros(be, 1, c.dim()),                                     // last  (1, C) the last position, normed
                     Tensor.zeros(be, 1, c.vocabSize()),                               // logits (1, V)
                     new float[c.dim()],                                               // one embedding row on the host
                     new float[n * kvDim]);                                            // (n, KV*D) keys or values on their way to a bf16 cache
-        }
-
-        /** Columns from .. from + count of a one-row tensor, as a (1, count) view. */
-        private static Tensor stretch(Tensor row, int from, int count) {
-            return Tensor.view(row.storage(), row.offset() + from, 1, count);
         }
 
         /** For a prompt: the stretches of each row of src (n, sum of widths) into the parts (n, width), in order. */

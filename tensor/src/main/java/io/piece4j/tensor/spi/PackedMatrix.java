@@ -41,13 +41,21 @@ public sealed interface PackedMatrix permits F32Matrix, Bf16Matrix, Q8Matrix {
             case F32Matrix f -> {
                 float[] v = new float[(int) values];
                 int at = 0;
-                for (PackedMatrix m : parts) at = append(((F32Matrix) m).values(), v, at);
+                for (PackedMatrix m : parts) {
+                    float[] src = ((F32Matrix) m).values();
+                    System.arraycopy(src, 0, v, at, src.length);
+                    at += src.length;
+                }
                 yield new F32Matrix(v, rows, cols);
             }
             case Bf16Matrix b -> {
                 short[] v = new short[(int) values];
                 int at = 0;
-                for (PackedMatrix m : parts) at = append(((Bf16Matrix) m).bits(), v, at);
+                for (PackedMatrix m : parts) {
+                    short[] src = ((Bf16Matrix) m).bits();
+                    System.arraycopy(src, 0, v, at, src.length);
+                    at += src.length;
+                }
                 yield new Bf16Matrix(v, rows, cols);
             }
             case Q8Matrix q -> {
@@ -55,19 +63,15 @@ public sealed interface PackedMatrix permits F32Matrix, Bf16Matrix, Q8Matrix {
                 float[] d = new float[(int) (values / Q8Matrix.BLOCK)];
                 int at = 0, scalesAt = 0;
                 for (PackedMatrix m : parts) {
-                    at = append(((Q8Matrix) m).quants(), v, at);
-                    scalesAt = append(((Q8Matrix) m).scales(), d, scalesAt);
+                    Q8Matrix q8 = (Q8Matrix) m;
+                    System.arraycopy(q8.quants(), 0, v, at, q8.quants().length);
+                    System.arraycopy(q8.scales(), 0, d, scalesAt, q8.scales().length);
+                    at += q8.quants().length;
+                    scalesAt += q8.scales().length;
                 }
                 yield new Q8Matrix(v, d, rows, cols);
             }
         };
-    }
-
-    /** Copies all of src (an array) to dst at index at; returns the index after it. */
-    private static int append(Object src, Object dst, int at) {
-        int n = java.lang.reflect.Array.getLength(src);
-        System.arraycopy(src, 0, dst, at, n);
-        return at + n;
     }
 
     /** Refuses a row range outside (0, rows). */
