@@ -41,10 +41,11 @@ final class SimdPackedLinear {
     static void linear(PackedMatrix w, float[] x, int xo, float[] y, int yo, int tokens, WorkerPool pool) {
         int rows = w.rows(), cols = w.cols();
         int per = (Math.max(1, MIN_TASK_WEIGHTS / cols) + 3) / 4 * 4, tasks = (rows + per - 1) / per;
+        boolean inFours = SimdMatmul.rowsInFours(w.byteSize() / rows);
         RowRange body = switch (w) {
-            case F32Matrix m -> (from, to) -> f32Rows(m.values(), cols, x, xo, y, yo, rows, tokens, from, to);
-            case Bf16Matrix m -> (from, to) -> bf16Rows(m.bits(), cols, x, xo, y, yo, rows, tokens, from, to);
-            case Q8Matrix m -> (from, to) -> q8Rows(m.quants(), m.scales(), cols, x, xo, y, yo, rows, tokens, from, to);
+            case F32Matrix m -> (from, to) -> f32Rows(m.values(), cols, x, xo, y, yo, rows, tokens, from, to, inFours);
+            case Bf16Matrix m -> (from, to) -> bf16Rows(m.bits(), cols, x, xo, y, yo, rows, tokens, from, to, inFours);
+            case Q8Matrix m -> (from, to) -> q8Rows(m.quants(), m.scales(), cols, x, xo, y, yo, rows, tokens, from, to, inFours);
         };
         if (tasks == 1) body.run(0, rows);
         else pool.parallelFor(tasks, task -> body.run(task * per, Math.min(rows, (task + 1) * per)));
@@ -52,16 +53,17 @@ final class SimdPackedLinear {
 
     private interface RowRange { void run(int fromRow, int toRow); }
 
-    // Each kernel runs four rows at a time: four independent chains of fma hide the fma latency (one chain per row
-    // would wait on its own previous fma every step) and share each load of x. Leftover rows run one at a time, with
-    // the same arithmetic per row, so a row's result does not depend on which group it fell in.
+    // Each kernel runs long rows four at a time: four independent chains of fma hide the fma latency (one chain per row
+    // would wait on its own previous fma every step) and share each load of x. Short rows, and rows left over, run one
+    // at a time (SimdMatmul.rowsInFours says why: short rows four at a time defeat the prefetchers), with the same
+    // arithmetic per row, so a row's result does not depend on which way it went.
 
-    private static void f32Rows(float[] v, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
+    private static void f32Rows(float[] v, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to, boolean inFours) {
         int bound = S.loopBound(cols);
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
             int r = from;
-            for (; r + 4 <= to; r += 4) {
+            for (; inFours && r + 4 <= to; r += 4) {
                 int b0 = r * cols, b1 = b0 + cols, b2 = b1 + cols, b3 = b2 + cols;
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int j = 0;
@@ -92,12 +94,12 @@ final class SimdPackedLinear {
         return s;
     }
 
-    private static void bf16Rows(short[] bits, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
+    private static void bf16Rows(short[] bits, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to, boolean inFours) {
         int bound = S.loopBound(cols);
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
             int r = from;
-            for (; r + 4 <= to; r += 4) {
+            for (; inFours && r + 4 <= to; r += 4) {
                 int b0 = r * cols, b1 = b0 + cols, b2 = b1 + cols, b3 = b2 + cols;
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int j = 0;
@@ -140,9 +142,10 @@ final class SimdPackedLinear {
 
     // The Q8_0 loops are written out in one method each, with no helper that returns a vector: a vector that crosses a
     // call C2 does not inline is a heap object, and whether a large helper is inlined is up to C2's budget.
-    private static void q8Rows(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
-        if (L == 16) q8Rows16(q, d, cols, x, xo, y, yo, rows, tokens, from, to);
-        else q8RowsAnyWidth(q, d, cols, x, xo, y, yo, rows, tokens, from, to);
+    private static void q8Rows(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to,
+                               boolean inFours) {
+        if (L == 16) q8Rows16(q, d, cols, x, xo, y, yo, rows, tokens, from, to, inFours);
+        else q8RowsAnyWidth(q, d, cols, x, xo, y, yo, rows, tokens, from, to, inFours);
     }
 
     /**
@@ -151,12 +154,12 @@ final class SimdPackedLinear {
      * {@link #q8RowsAnyWidth}, which measured a third faster on the 32000 x 288 output head (the values are the same:
      * q x + 0 rounds as q x does).
      */
-    private static void q8Rows16(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to) {
+    private static void q8Rows16(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to, boolean inFours) {
         int blocks = cols / Q8Matrix.BLOCK;
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
             int r = from;
-            for (; r + 4 <= to; r += 4) {
+            for (; inFours && r + 4 <= to; r += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (int b = 0; b < blocks; b++) {
                     int q0 = r * cols + b * Q8Matrix.BLOCK, q1 = q0 + L, xj = xb + b * Q8Matrix.BLOCK;
@@ -197,12 +200,12 @@ final class SimdPackedLinear {
 
     /** Any lane count: a block's sums start from zero and take one fma per L weights. */
     private static void q8RowsAnyWidth(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens,
-                                       int from, int to) {
+                                       int from, int to, boolean inFours) {
         int blocks = cols / Q8Matrix.BLOCK, parts = BYTE_LANES / L;
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
             int r = from;
-            for (; r + 4 <= to; r += 4) {
+            for (; inFours && r + 4 <= to; r += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 for (int b = 0; b < blocks; b++) {
                     int q0 = r * cols + b * Q8Matrix.BLOCK, xj = xb + b * Q8Matrix.BLOCK;

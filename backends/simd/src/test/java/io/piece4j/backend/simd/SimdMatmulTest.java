@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
@@ -93,6 +94,35 @@ class SimdMatmulTest {
         assertFalse(SimdMatmul.splitsColumns(m, n, k, 1), "one thread has nothing to split");
         assertFalse(SimdMatmul.splitsColumns(32000, 288, 2048, 2), "a tall product (the head's weight gradient) splits by rows");
         assertEveryLayoutMatchesNaive(m, n, k, 15);
+    }
+
+    @Test
+    void skinnyRowsGiveTheSameBitsReadOneAtATimeOrInFours() {
+        // rows of B below 4 KB are read one at a time, longer ones four at a time (the leftover rows alone): every
+        // C(i, j) must be the one dot product SimdMatmul.dot computes, whichever way its row went
+        assertFalse(SimdMatmul.rowsInFours(4 * 1023), "1023 columns: one at a time");
+        assertTrue(SimdMatmul.rowsInFours(4 * 1024), "1024 columns: four at a time");
+        Random r = new Random(21);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int k : new int[] {1023, 1024, 1031}) {
+                for (int m : new int[] {1, 3}) {
+                    int n = 39; // 9 groups of four and 3 rows left over
+                    float[] a = new float[m * k], b = new float[n * k], c = new float[m * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+                    for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+                    SimdMatmul.matmul(a, 0, false, b, 0, true, c, 0, m, n, k, false, pool);
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            float expected = SimdMatmul.dot(a, i * k, b, j * k, k);
+                            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(c[i * n + j]),
+                                    "k " + k + ", m " + m + ": C(" + i + ", " + j + ") = " + c[i * n + j] + ", dot gives " + expected);
+                        }
+                    }
+                }
+                assertEveryLayoutMatchesNaive(1, 37, k, 16);
+                assertEveryLayoutMatchesNaive(3, 37, k, 17);
+            }
+        }
     }
 
     /** The four layouts of A and B (accumulating onto C in two of them) against the naive product, on two threads. */

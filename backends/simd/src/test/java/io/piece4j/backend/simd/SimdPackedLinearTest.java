@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -112,6 +113,32 @@ class SimdPackedLinearTest {
                     assertTrue(Math.abs(got[i] - expected[i]) <= 1e-5f, java.util.Arrays.toString(dims) + " element " + i + ": simd "
                             + got[i] + " vs reference " + expected[i]);
                 }
+            }
+        }
+    }
+
+    @Test
+    void aRowGivesTheSameBitsReadOneAtATimeOrInFours() {
+        // rows of 4 KB and more go four at a time (the rows left over alone), shorter ones one at a time; the same row
+        // at a row index inside a group of four and as the matrix's only row must give the same bits, and both the
+        // reference's value within the tolerance
+        Random r = new Random(14);
+        int cols = 4096, rows = 7;
+        float[] w = gaussian(r, rows * cols), x = gaussian(r, cols);
+        try (SimdBackend be = new SimdBackend(2)) {
+            for (PackedMatrix m : new PackedMatrix[] {new F32Matrix(w, rows, cols), Bf16Matrix.rounded(w, rows, cols), Q8Matrix.quantize(w, rows, cols)}) {
+                assertTrue(SimdMatmul.rowsInFours(m.byteSize() / rows), m.typeName() + " rows of 4096 must go four at a time");
+                Tensor all = Tensor.zeros(be, 1, rows);
+                be.packedLinear(m, Tensor.of(be, x, 1, cols), all, 1);
+                for (int row = 0; row < rows; row++) {
+                    PackedMatrix one = m.rows(row, 1);
+                    Tensor alone = Tensor.zeros(be, 1, 1);
+                    be.packedLinear(one, Tensor.of(be, x, 1, cols), alone, 1);
+                    assertEquals(Float.floatToRawIntBits(alone.toArray()[0]), Float.floatToRawIntBits(all.toArray()[row]),
+                            m.typeName() + " row " + row + ": alone " + alone.toArray()[0] + ", among seven " + all.toArray()[row]);
+                }
+                checkAgainstReference(m, 1, r, be);
+                checkAgainstReference(m, 3, r, be);
             }
         }
     }
