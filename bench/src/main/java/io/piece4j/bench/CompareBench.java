@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -119,7 +120,7 @@ final class CompareBench implements Callable<Integer> {
         }
         if (parts.contains("sgemm")) sgemm(refs, refEnv, table, backendName, t, peak);
         if (parts.contains("model")) model(refs, refEnv, table, backendName, t, bandwidth, peak);
-        else if (parts.contains("generate")) generateOnly(table, backendName, t, bandwidth);
+        else if (parts.contains("generate")) generateOnly(refs, refEnv, table, backendName, t, bandwidth);
 
         String md = table.toMarkdown();
         System.out.println();
@@ -166,13 +167,7 @@ final class CompareBench implements Callable<Integer> {
 
     private double streamBandwidth(ReferencePrograms refs, Map<String, String> env) throws InterruptedException {
         progress("streaming-read bandwidth (C, " + streamMib + " MiB, 12 passes) ...");
-        ReferencePrograms.Outcome o;
-        try {
-            Path bin = refs.build("stream_read.c", List.of("-O3", "-march=native", "-fopenmp", "--"));
-            o = refs.runJson(List.of(bin.toString(), String.valueOf(streamMib), "12"), env, 600);
-        } catch (IOException e) {
-            o = ReferencePrograms.Outcome.missing(e.getMessage(), "gcc stream_read.c");
-        }
+        ReferencePrograms.Outcome o = runStream(refs, env, 12);
         RunRecord r = record(o);
         references.put("stream_read", r);
         if (!o.ran()) return Double.NaN;
@@ -181,6 +176,31 @@ final class CompareBench implements Callable<Integer> {
         progress(String.format(Locale.ROOT, "  read bandwidth %.1f GB/s (best pass)", best));
         figures.put("stream_median_gbps", number(o.lines().getFirst(), "median_gbps"));
         return best;
+    }
+
+    /** stream_read.c over --stream-mib MiB, the given number of passes. */
+    private ReferencePrograms.Outcome runStream(ReferencePrograms refs, Map<String, String> env, int passes) throws InterruptedException {
+        try {
+            Path bin = refs.build("stream_read.c", List.of("-O3", "-march=native", "-fopenmp", "--"));
+            return refs.runJson(List.of(bin.toString(), String.valueOf(streamMib), String.valueOf(passes)), env, 600);
+        } catch (IOException e) {
+            return ReferencePrograms.Outcome.missing(e.getMessage(), "gcc stream_read.c");
+        }
+    }
+
+    /**
+     * The read bandwidth right now, in GB/s (best of 4 passes), for the memory bound of one decoding round; NaN if the
+     * test cannot run. On a shared machine the bandwidth moves within minutes (31.5 to 53 GB/s in one hour on the Zen 4
+     * test machine), so a bound taken once, minutes before decoding, made the ratio follow the host more than the code.
+     */
+    private double bandwidthNow(ReferencePrograms refs, Map<String, String> env) {
+        try {
+            ReferencePrograms.Outcome o = runStream(refs, env, 4);
+            return o.ran() ? number(o.lines().getFirst(), "best_gbps") : Double.NaN;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Double.NaN;
+        }
     }
 
     private double fmaPeak(ReferencePrograms refs, Map<String, String> env) throws InterruptedException {
@@ -318,7 +338,7 @@ final class CompareBench implements Callable<Integer> {
             m.setTrainableIndices(null);
             figures.put("mask_k", mask.size());
 
-            gen = measureGeneration(be, m, genN);
+            gen = measureGeneration(be, m, genN, () -> bandwidthNow(refs, env));
             generate = gen.fp32();
         }
         progress(String.format(Locale.ROOT, "  piece4j: full %.2f s/step, importance %.1f s, masked %.2f s/step, generation %.0f tokens/s",
@@ -361,22 +381,38 @@ final class CompareBench implements Callable<Integer> {
      * @param packed      tokens/s of the packed decoder per weight type
      * @param packedBytes bytes of weights each type holds
      * @param weightBytes float32 weight bytes read per token (the memory bound's denominator)
+     * @param roundGbps   the read bandwidth measured right before each round's fp32 decode (NaN where the test could not run)
      */
     private record Generation(double fp32, Map<DecodingPrecision, Double> packed, Map<DecodingPrecision, Double> packedBytes,
-                              double weightBytes) {
+                              double weightBytes, double[] roundGbps) {
+        /** The median of the rounds' bandwidths, NaN if any round lacks one. */
+        double roundBandwidth() {
+            double[] sorted = roundGbps.clone();
+            Arrays.sort(sorted); // NaN sorts last
+            return Double.isNaN(sorted[sorted.length - 1]) ? Double.NaN : sorted[sorted.length / 2];
+        }
+
         void record(Map<String, Object> figures) {
             figures.put("generate_tokens_per_second", fp32);
             figures.put("weight_bytes_per_token", weightBytes);
+            figures.put("generate_round_stream_gbps", roundGbps.clone());
+            figures.put("generate_round_stream_median_gbps", roundBandwidth());
             for (DecodingPrecision type : packed.keySet()) {
                 figures.put("generate_" + type.label() + "_packed_tokens_per_second", packed.get(type));
                 figures.put("generate_" + type.label() + "_packed_weight_bytes", packedBytes.get(type));
             }
         }
 
-        /** The rows: fp32 against the memory bound (and PyTorch, if given), bf16 and q8 against fp32. */
+        /**
+         * The rows: fp32 against the memory bound (and PyTorch, if given), bf16 and q8 against fp32. The bound takes the
+         * median of the bandwidths measured beside the decoding rounds, or the run's opening figure if those are missing.
+         */
         void addRows(ComparisonTable table, double bandwidth, String torchName, double torchTokensPerSecond) {
-            double bound = bandwidth * 1e9 / weightBytes;
-            table.add("generation, batch 1, fp32", "tokens/s", fp32, "memory bound: read bandwidth / weight bytes per token", bound,
+            boolean beside = !Double.isNaN(roundBandwidth());
+            double bound = (beside ? roundBandwidth() : bandwidth) * 1e9 / weightBytes;
+            table.add("generation, batch 1, fp32", "tokens/s", fp32, beside
+                            ? "memory bound: read bandwidth beside each decoding round (median of " + roundGbps.length + ") / weight bytes per token"
+                            : "memory bound: read bandwidth / weight bytes per token", bound,
                     Direction.AT_LEAST, 0.85, String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6));
             if (torchName != null) table.info("generation, batch 1, fp32", "tokens/s", fp32, torchName, torchTokensPerSecond, "");
             String reference = "piece4j fp32 generation (above)";
@@ -395,7 +431,7 @@ final class CompareBench implements Callable<Integer> {
      * rounds (one decode of each per round) and the median round taken, so that a load that drifts during the run
      * (a shared machine) weighs on every figure alike.
      */
-    private Generation measureGeneration(Backend be, LlamaModel m, int genN) {
+    private Generation measureGeneration(Backend be, LlamaModel m, int genN, DoubleSupplier bandwidthNow) {
         var cfg = m.config();
         long p = m.layout().size();
         // weights read per decoded token: every matrix and norm; the embedding table once more as the head if tied,
@@ -414,7 +450,9 @@ final class CompareBench implements Callable<Integer> {
         GenerateBench.settleHeap();
         int rounds = 5;
         double[][] seconds = new double[decoders.size()][rounds];
+        double[] roundGbps = new double[rounds];
         for (int r = 0; r < rounds; r++) {
+            roundGbps[r] = bandwidthNow.getAsDouble(); // right before the fp32 decode it bounds
             for (int i = 0; i < decoders.size(); i++) seconds[i][r] = GenerateBench.medianSeconds(decoders.get(i), genN, 0, 1);
         }
         double[] tokensPerSecond = new double[decoders.size()];
@@ -426,15 +464,17 @@ final class CompareBench implements Callable<Integer> {
         for (int i = 0; i < types.size(); i++) packed.put(types.get(i), tokensPerSecond[i + 1]);
         progress(String.format(Locale.ROOT, "  generation: fp32 %.0f tokens/s; packed decoder: f32 %.0f, bf16 %.0f, q8 %.0f tokens/s",
                 tokensPerSecond[0], packed.get(DecodingPrecision.F32), packed.get(DecodingPrecision.BF16), packed.get(DecodingPrecision.Q8)));
-        return new Generation(tokensPerSecond[0], packed, bytes, weightBytes);
+        progress(String.format(Locale.ROOT, "  read bandwidth beside the rounds: %s GB/s", Arrays.toString(roundGbps)));
+        return new Generation(tokensPerSecond[0], packed, bytes, weightBytes, roundGbps);
     }
 
     /** --parts generate: decoding alone, on the same random model as the model part uses. */
-    private void generateOnly(ComparisonTable table, String backendName, int t, double bandwidth) throws IOException {
+    private void generateOnly(ReferencePrograms refs, Map<String, String> env, ComparisonTable table, String backendName, int t,
+                              double bandwidth) throws IOException {
         var cfg = BenchModels.named(config);
         try (Backend be = Backends.create(backendName, t)) {
             LlamaModel m = BenchModels.load(null, config, be, seed);
-            Generation gen = measureGeneration(be, m, Math.min(genTokens, cfg.maxSeqLen() - 1));
+            Generation gen = measureGeneration(be, m, Math.min(genTokens, cfg.maxSeqLen() - 1), () -> bandwidthNow(refs, env));
             gen.record(figures);
             gen.addRows(table, bandwidth, null, Double.NaN);
         }

@@ -150,6 +150,19 @@ class CompareBenchTest {
         double q8Bytes = ((Number) figures.get("generate_q8_packed_weight_bytes")).doubleValue();
         double f32Bytes = ((Number) figures.get("generate_f32_packed_weight_bytes")).doubleValue();
         assertTrue(q8Bytes < 0.3 * f32Bytes, "q8 holds about 1.125 of float32's 4 bytes per matrix value: " + q8Bytes + " vs " + f32Bytes);
+
+        // the memory bound comes from bandwidths measured beside the five decoding rounds, not from the opening figure
+        List<Object> rounds = (List<Object>) figures.get("generate_round_stream_gbps");
+        assertEquals(5, rounds.size(), "one bandwidth per decoding round: " + rounds);
+        Map<String, Object> bound = row(json, "generation, batch 1, fp32");
+        if ("ran".equals(reference(json, "stream_read").get("status"))) {
+            double[] gbps = rounds.stream().mapToDouble(o -> ((Number) o).doubleValue()).sorted().toArray();
+            assertTrue(gbps[0] > 0, "every round measured a bandwidth: " + rounds);
+            double expected = gbps[2] * 1e9 / ((Number) figures.get("weight_bytes_per_token")).doubleValue();
+            assertEquals(expected, ((Number) bound.get("reference_value")).doubleValue(), 1e-9 * expected,
+                    "the bound is the rounds' median bandwidth over the bytes per token: " + bound);
+            assertTrue(((String) bound.get("reference")).contains("beside each decoding round"), "the row says so: " + bound);
+        }
     }
 
     @Test
