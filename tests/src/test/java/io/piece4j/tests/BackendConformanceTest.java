@@ -93,7 +93,9 @@ class BackendConformanceTest {
             // attentionBf16Cache 2.66); backends without their own run the reference kernels on the host, which is exact
             Map.entry("packedLinear", 22.0), Map.entry("attentionBf16Cache", 11.0),
             // decoding's cache with transposed keys: attention's arithmetic (simd: the same bits as its attention), and a copy
-            Map.entry("attentionKeysTransposed", 15.0), Map.entry("writeKeysTransposed", 4.0));
+            Map.entry("attentionKeysTransposed", 15.0), Map.entry("writeKeysTransposed", 4.0),
+            // the backward without kept weights: attention's forward again, then attentionBackward's arithmetic
+            Map.entry("attentionBackwardRecomputed", 66.0));
 
     /** The backend methods that are not kernels: identity and memory. */
     private static final Set<String> NOT_KERNELS = Set.of("name", "description", "threads", "precision", "allocate", "write",
@@ -458,6 +460,11 @@ class BackendConformanceTest {
                     return null;
                 }, increment(6), increment(7),
                         increment(8));
+                compare("attentionBackwardRecomputed", what + " backward, weights recomputed", be, in, t -> {
+                    t[0].backend().attentionBackwardRecomputed(t[0], t[1], t[2], t[5], t[6], t[7], t[8], batch, seq, seq, heads, kvHeads, hd);
+                    return null;
+                }, increment(6), increment(7), increment(8));
+                assertRecomputedBackwardHasTheKeptWeightsBits(be, what, in, batch, seq, heads, kvHeads, hd);
             }
             // decoding: 3 new queries against 20 cached keys in a cache of capacity 32
             int batch = 2, tq = 3, tk = 20, cap = 32, kvHeads = 2, heads = 2 * group, hd = 16;
@@ -720,6 +727,28 @@ class BackendConformanceTest {
     // ---------------------------------------------------------------- threads
 
     /** One kernel call for the thread-count test: sizes large enough that the work is split into several pieces. */
+    /**
+     * On the backend itself: the backward that computes the weights again gives the bits of the backward fed the weights
+     * its own forward kept (inputs: q, k, v, out, probs, dOut, dq, dk, dv as in the test above).
+     */
+    private static void assertRecomputedBackwardHasTheKeptWeightsBits(Backend be, String what, Inputs in, int batch, int seq,
+                                                                      int heads, int kvHeads, int hd) {
+        Tensor[] kept = in.on(be), again = in.on(be);
+        be.attention(kept[0], kept[1], kept[2], kept[3], kept[4], batch, seq, seq, seq, heads, kvHeads, hd);
+        be.attentionBackward(kept[0], kept[1], kept[2], kept[4], kept[5], kept[6], kept[7], kept[8], batch, seq, seq, heads, kvHeads, hd);
+        be.attentionBackwardRecomputed(again[0], again[1], again[2], again[5], again[6], again[7], again[8], batch, seq, seq, heads,
+                kvHeads, hd);
+        for (int i = 6; i <= 8; i++) {
+            float[] a = kept[i].toArray(), b = again[i].toArray();
+            for (int j = 0; j < a.length; j++) {
+                if (Float.floatToRawIntBits(a[j]) != Float.floatToRawIntBits(b[j])) {
+                    throw new AssertionError(be.name() + " " + what + ": gradient #" + i + " element " + j + " is " + b[j]
+                            + " with the weights recomputed, " + a[j] + " with them kept");
+                }
+            }
+        }
+    }
+
     private record Threaded(String kernel, Inputs inputs, Function<Tensor[], Object> run) {}
 
     private static List<Threaded> threadedCases() {
@@ -770,6 +799,9 @@ class BackendConformanceTest {
         cases.add(new Threaded("attentionBackward", inputs(rng, 0, 0.1f, new int[] {qn}, new int[] {kn}, new int[] {kn},
                 new int[] {batch * heads * seq * seq}, new int[] {qn}, new int[] {qn}, new int[] {kn}, new int[] {kn}),
                 t -> { t[0].backend().attentionBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], batch, seq, seq, heads, kvHeads, hd); return null; }));
+        cases.add(new Threaded("attentionBackwardRecomputed", inputs(rng, 0, 0.1f, new int[] {qn}, new int[] {kn}, new int[] {kn},
+                new int[] {qn}, new int[] {qn}, new int[] {kn}, new int[] {kn}),
+                t -> { t[0].backend().attentionBackwardRecomputed(t[0], t[1], t[2], t[3], t[4], t[5], t[6], batch, seq, seq, heads, kvHeads, hd); return null; }));
         cases.add(new Threaded("swiglu", inputs(rng, -4, 4, new int[] {n}, new int[] {n}, new int[] {n}),
                 t -> { t[0].backend().swiglu(t[0], t[1], t[2]); return null; }));
         cases.add(new Threaded("swigluBackward", inputs(rng, -4, 4, new int[] {n}, new int[] {n}, new int[] {n}, new int[] {n}, new int[] {n}),

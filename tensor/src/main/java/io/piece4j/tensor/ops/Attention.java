@@ -31,8 +31,9 @@ public final class Attention {
 
     /**
      * {@link #causal(Tensor, Tensor, Tensor)}, choosing whether the backward computes the attention weights again.
-     * Recomputed, the forward keeps none: the backward computes them one layer at a time into scratch it hands back to
-     * the arena at once, for one more attention forward per layer. The kernels are deterministic, so the recomputed
+     * Recomputed, the forward keeps none, and the backward runs the attention forward once more
+     * ({@link Backend#attentionBackwardRecomputed}): on simd one kv head at a time into per-thread scratch, elsewhere
+     * one layer at a time into arena scratch handed back at once. The kernels are deterministic, so the recomputed
      * weights, and every gradient, have the bits the kept ones give.
      */
     public static Tensor causal(Tensor q, Tensor k, Tensor v, boolean recomputeWeights) {
@@ -48,19 +49,11 @@ public final class Attention {
         Tensor kept = training && !recomputeWeights ? Tensor.activation(be, batch, heads, seq, seq) : null;
         be.attention(q, k, v, out, kept, batch, seq, seq, seq, heads, kvHeads, hd);
         return Autograd.record(out, g -> {
-            Tensor probs = kept;
-            if (probs == null) {
-                probs = Tensor.activationToOverwrite(be, batch, heads, seq, seq); // (B, H, T, T), every element written
-                Tensor again = Tensor.activationToOverwrite(be, q.shape());       // the output once more, unread
-                be.attention(q, k, v, again, probs, batch, seq, seq, seq, heads, kvHeads, hd);
-                again.releaseActivation();
-            }
-            be.attentionBackward(q, k, v, probs, g,
-                    q.requiresGrad() ? q.gradForAccumulation() : null,
-                    k.requiresGrad() ? k.gradForAccumulation() : null,
-                    v.requiresGrad() ? v.gradForAccumulation() : null,
-                    batch, seq, seq, heads, kvHeads, hd);
-            if (kept == null) probs.releaseActivation();
+            Tensor dq = q.requiresGrad() ? q.gradForAccumulation() : null;
+            Tensor dk = k.requiresGrad() ? k.gradForAccumulation() : null;
+            Tensor dv = v.requiresGrad() ? v.gradForAccumulation() : null;
+            if (kept != null) be.attentionBackward(q, k, v, kept, g, dq, dk, dv, batch, seq, seq, heads, kvHeads, hd);
+            else be.attentionBackwardRecomputed(q, k, v, g, dq, dk, dv, batch, seq, seq, heads, kvHeads, hd);
         }, q, k, v);
     }
 }

@@ -163,6 +163,22 @@ public interface Backend extends AutoCloseable {
     void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor probs, Tensor dOut, Tensor dq, Tensor dk,
                            Tensor dv, int batch, int tq, int tk, int heads, int kvHeads, int headDim);
 
+    /**
+     * {@link #attentionBackward} when the forward kept no attention weights (kvCapacity = tk): computes them again and
+     * accumulates the same gradients, bit for bit, as the kept weights give. The default computes all of them at once
+     * into one (batch, heads, tq, tk) activation buffer and hands it back to the arena afterwards. A backend may instead
+     * compute them a kv head at a time into scratch of its own, so that no buffer of that size exists at all.
+     */
+    default void attentionBackwardRecomputed(Tensor q, Tensor k, Tensor v, Tensor dOut, Tensor dq, Tensor dk, Tensor dv,
+                                             int batch, int tq, int tk, int heads, int kvHeads, int headDim) {
+        Tensor probs = Tensor.activationToOverwrite(this, batch, heads, tq, tk);      // (B, H, tq, tk), every element written
+        Tensor again = Tensor.activationToOverwrite(this, batch, tq, heads, headDim); // the output once more, unread
+        attention(q, k, v, again, probs, batch, tq, tk, tk, heads, kvHeads, headDim);
+        again.releaseActivation();
+        attentionBackward(q, k, v, probs, dOut, dq, dk, dv, batch, tq, tk, heads, kvHeads, headDim);
+        probs.releaseActivation();
+    }
+
     /** out = silu(gate) * up, n elements. */
     void swiglu(Tensor gate, Tensor up, Tensor out);
 

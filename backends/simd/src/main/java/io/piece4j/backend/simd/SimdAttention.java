@@ -297,6 +297,7 @@ final class SimdAttention {
     private static final WorkArrays<int[]> KEY_GATHER = WorkArrays.ints(), VALUE_GATHER = WorkArrays.ints();
     private static final WorkArrays<int[]> LAST_BLOCK_GATHER = WorkArrays.ints();
     private static final WorkArrays<float[]> SCORES = WorkArrays.floats(), SCORE_GRADIENTS = WorkArrays.floats();
+    private static final WorkArrays<float[]> RECOMPUTED_WEIGHTS = WorkArrays.floats(), RECOMPUTED_OUTPUT = WorkArrays.floats();
 
     static int roundUp(int n) {
         return (n + L - 1) / L * L;
@@ -348,6 +349,23 @@ final class SimdAttention {
         SimdSoftmax.scaleRow(p, at, scale, n);
         SimdSoftmax.softmaxRow(p, at, p, at, n);
         values.weightedSum(p, at, n, out, oo, false);
+    }
+
+    /**
+     * {@link #backwardKvHead} without kept weights: the forward of the query heads that read kv head kh (batch b) runs
+     * again, the same per-head computation as the forward's, into this thread's scratch, probs (group, tq, tk) and an
+     * unread output (tq, heads, hd); the offsets are shifted so that the usual indexing lands in them. Then the backward
+     * reads those weights exactly as it reads kept ones, so the gradients have the same bits.
+     */
+    static void backwardKvHeadRecomputed(float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] dOut, int go,
+                                         float[] dq, int dqo, float[] dk, int dko, float[] dv, int dvo,
+                                         int b, int kh, int tq, int tk, int heads, int kvHeads, int hd) {
+        int group = heads / kvHeads, h0 = kh * group;
+        float[] probs = RECOMPUTED_WEIGHTS.atLeast(group * tq * tk); // (group, tq, tk)
+        float[] out = RECOMPUTED_OUTPUT.atLeast(tq * heads * hd);    // (tq, heads, hd), written and not read
+        int po = -(b * heads + h0) * tq * tk, oo = -b * tq * heads * hd;
+        for (int h = h0; h < h0 + group; h++) forwardHead(q, qo, k, ko, v, vo, out, oo, probs, po, b, h, tq, tk, tk, heads, kvHeads, hd);
+        backwardKvHead(q, qo, k, ko, v, vo, probs, po, dOut, go, dq, dqo, dk, dko, dv, dvo, b, kh, tq, tk, heads, kvHeads, hd);
     }
 
     /**

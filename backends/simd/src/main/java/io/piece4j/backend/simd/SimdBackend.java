@@ -292,6 +292,20 @@ public final class SimdBackend extends CpuBackend {
                 fdv, dvo, task / kvHeads, task % kvHeads, tq, tk, heads, kvHeads, headDim));
     }
 
+    /**
+     * Each task, one kv head of one sequence, first runs the forward of its query heads again into the thread's scratch
+     * (group x tq x tk weights), then the same backward as with kept weights: no (batch, heads, tq, tk) buffer exists.
+     */
+    @Override
+    public void attentionBackwardRecomputed(Tensor q, Tensor k, Tensor v, Tensor dOut, Tensor dq, Tensor dk, Tensor dv,
+                                            int batch, int tq, int tk, int heads, int kvHeads, int headDim) {
+        if (dq == null && dk == null && dv == null) return;
+        float[] fq = f(q), fk = f(k), fv = f(v), fg = f(dOut), fdq = f(dq), fdk = f(dk), fdv = f(dv);
+        int qo = off(q), ko = off(k), vo = off(v), go = off(dOut), dqo = off(dq), dko = off(dk), dvo = off(dv);
+        run(batch * kvHeads, task -> SimdAttention.backwardKvHeadRecomputed(fq, qo, fk, ko, fv, vo, fg, go, fdq, dqo, fdk, dko,
+                fdv, dvo, task / kvHeads, task % kvHeads, tq, tk, heads, kvHeads, headDim));
+    }
+
     @Override
     public void swiglu(Tensor gate, Tensor up, Tensor out) {
         float[] fg = f(gate), fu = f(up), fo = f(out);
