@@ -58,7 +58,8 @@ final class SimdPackedLinear {
     // at a time (SimdMatmul.rowsInFours says why: short rows four at a time defeat the prefetchers), with the same
     // arithmetic per row, so a row's result does not depend on which way it went.
 
-    private static void f32Rows(float[] v, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to, boolean inFours) {
+    private static void f32Rows(float[] v, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to,
+                                boolean inFours) {
         int bound = S.loopBound(cols);
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
@@ -94,7 +95,8 @@ final class SimdPackedLinear {
         return s;
     }
 
-    private static void bf16Rows(short[] bits, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to, boolean inFours) {
+    private static void bf16Rows(short[] bits, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to,
+                                 boolean inFours) {
         int bound = S.loopBound(cols);
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
@@ -154,7 +156,8 @@ final class SimdPackedLinear {
      * {@link #q8RowsAnyWidth}, which measured a third faster on the 32000 x 288 output head (the values are the same:
      * q x + 0 rounds as q x does).
      */
-    private static void q8Rows16(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to, boolean inFours) {
+    private static void q8Rows16(byte[] q, float[] d, int cols, float[] x, int xo, float[] y, int yo, int rows, int tokens, int from, int to,
+                                 boolean inFours) {
         int blocks = cols / Q8Matrix.BLOCK;
         for (int t = 0; t < tokens; t++) {
             int xb = xo + t * cols, yb = yo + t * rows;
