@@ -10,23 +10,26 @@ import io.piece4j.tensor.spi.Backend;
 
 /**
  * Does batch-1 decoding follow the C streaming-read test when the test's figure moves? For SECONDS, over and over: the C
- * test (1 GiB, best of 3 passes, 2 threads), then 100 tokens of stories15M fp32 decoding in this JVM, then 100 products of
- * one token with a (32000, 288) matrix (the output head's shape, alone). One line each: the C figure, decoding as GB/s
- * of weights (60.8 MB a token), the lone product's GB/s. Run from the repository root after ./piece build and one
- * `./piece bench compare --parts machine` (which builds the C test):
+ * test (1 GiB, best of 3 passes, 2 threads), then 100 tokens of stories15M fp32 decoding in this JVM, then products of
+ * one token with a (ROWS, 288) matrix alone, 37 MB in all (32000 rows, the output head's shape: part of it stays in a
+ * 32 MB L3 from one product to the next) or more (256000 rows, 295 MB: nothing does). One line each: the C figure,
+ * decoding as GB/s of weights (60.8 MB a token), the lone product's GB/s. Run from the repository root after
+ * ./piece build and one `./piece bench compare --parts machine` (which builds the C test):
  *
  *   OMP_NUM_THREADS=2 java --add-modules jdk.incubator.vector -cp "bench/target/lib/*" \
- *       docs/performance/DecodingBesideStreamProbe.java ~/.cache/piece4j/bench-reference/stream_read 150
+ *       docs/performance/DecodingBesideStreamProbe.java ~/.cache/piece4j/bench-reference/stream_read 150 [ROWS]
  */
 public class DecodingBesideStreamProbe {
     public static void main(String[] args) throws Exception {
         String streamRead = args[0];
         long seconds = Long.parseLong(args[1]);
+        int rows = args.length > 2 ? Integer.parseInt(args[2]) : 32000;
+        int products = Math.max(1, 100 * 32000 / rows); // about 3.7 GB read each time
         try (Backend be = Backends.create("simd", 0)) {
             LlamaConfig c = new LlamaConfig(288, 6, 6, 6, 48, 768, 32000, 256, 1e-5f, 10000f, true, LlamaConfig.RopeLayout.INTERLEAVED, null);
             LlamaModel m = new LlamaModel(c, be);
             m.initRandom(1, 0.02f);
-            Tensor head = Tensor.zeros(be, c.vocabSize(), c.dim()), x = Tensor.zeros(be, 1, c.dim()); // (V, C), (1, C)
+            Tensor head = Tensor.zeros(be, rows, c.dim()), x = Tensor.zeros(be, 1, c.dim()); // (ROWS, C), (1, C)
             for (int i = 0; i < 3; i++) decode(m, 100); // JIT
             long end = System.nanoTime() + seconds * 1_000_000_000L;
             while (System.nanoTime() < end) {
@@ -38,11 +41,11 @@ public class DecodingBesideStreamProbe {
                 decode(m, 100);
                 long t1 = System.nanoTime();
                 try (var s = Autograd.noGrad()) {
-                    for (int i = 0; i < 100; i++) MatMul.linear(x, head);
+                    for (int i = 0; i < products; i++) MatMul.linear(x, head);
                 }
                 long t2 = System.nanoTime();
-                System.out.printf("C %s GB/s | decode %.0f us/tok = %.1f GB/s | head alone %.1f GB/s%n", gbps, (t1 - t0) / 100e3,
-                        60.77e6 / ((t1 - t0) / 100.0), 4.0 * head.size() / ((t2 - t1) / 100.0));
+                System.out.printf("C %s GB/s | decode %.0f us/tok = %.1f GB/s | product alone %.1f GB/s%n", gbps, (t1 - t0) / 100e3,
+                        60.77e6 / ((t1 - t0) / 100.0), 4.0 * head.size() * products / (t2 - t1));
             }
         }
     }
