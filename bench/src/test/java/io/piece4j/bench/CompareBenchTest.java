@@ -162,6 +162,8 @@ class CompareBenchTest {
             assertEquals(expected, ((Number) bound.get("reference_value")).doubleValue(), 1e-9 * expected,
                     "the bound is the rounds' median bandwidth over the bytes per token: " + bound);
             assertTrue(((String) bound.get("reference")).contains("beside each decoding round"), "the row says so: " + bound);
+            String spread = String.format(java.util.Locale.ROOT, "%.1f-%.1f GB/s", gbps[0], gbps[4]);
+            assertTrue(((String) bound.get("note")).contains(spread), "the note gives the rounds' spread, " + spread + ": " + bound);
         }
     }
 
