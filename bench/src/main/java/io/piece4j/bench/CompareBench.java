@@ -408,15 +408,16 @@ final class CompareBench implements Callable<Integer> {
          * median of the bandwidths measured beside the decoding rounds, or the run's opening figure if those are missing.
          */
         void addRows(ComparisonTable table, double bandwidth, String torchName, double torchTokensPerSecond) {
-            boolean beside = !Double.isNaN(roundBandwidth());
-            double bound = (beside ? roundBandwidth() : bandwidth) * 1e9 / weightBytes;
-            table.add("generation, batch 1, fp32", "tokens/s", fp32, beside
-                            ? "memory bound: read bandwidth beside each decoding round (median of " + roundGbps.length + ") / weight bytes per token"
-                            : "memory bound: read bandwidth / weight bytes per token", bound,
-                    Direction.AT_LEAST, 0.85, String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6) + (beside
-                            ? String.format(Locale.ROOT, "; the rounds' bandwidths %.1f-%.1f GB/s", Arrays.stream(roundGbps).min().orElseThrow(),
-                                    Arrays.stream(roundGbps).max().orElseThrow())
-                            : ""));
+            double median = roundBandwidth();
+            boolean beside = !Double.isNaN(median);
+            String source = beside ? "read bandwidth beside each decoding round (median of " + roundGbps.length + ")" : "read bandwidth";
+            String note = String.format(Locale.ROOT, "%.1f MB per token", weightBytes / 1e6);
+            if (beside) {
+                note += String.format(Locale.ROOT, "; the rounds' bandwidths %.1f-%.1f GB/s", Arrays.stream(roundGbps).min().orElseThrow(),
+                        Arrays.stream(roundGbps).max().orElseThrow());
+            }
+            table.add("generation, batch 1, fp32", "tokens/s", fp32, "memory bound: " + source + " / weight bytes per token",
+                    (beside ? median : bandwidth) * 1e9 / weightBytes, Direction.AT_LEAST, 0.85, note);
             if (torchName != null) table.info("generation, batch 1, fp32", "tokens/s", fp32, torchName, torchTokensPerSecond, "");
             String reference = "piece4j fp32 generation (above)";
             table.add("generation, batch 1, bf16", "tokens/s", packed.get(DecodingPrecision.BF16), reference, fp32, Direction.AT_LEAST, 1.6,

@@ -213,7 +213,6 @@ public final class Tensor {
         return Autograd.record(out, g -> backend.addScaled(this.gradForAccumulation().rowsNoGrad(start, count), g, 1f), this);
     }
 
-    /** A row view with no autograd link (for kernels and optimizers). */
     /**
      * Columns from .. from + count of a one-row tensor (1, N), as a (1, count) view with no autograd link: one token's
      * q, k and v (or gate and up) as stretches of the joined projection's output row.
@@ -225,6 +224,7 @@ public final class Tensor {
         return view(storage, offset + from, 1, count);
     }
 
+    /** A row view with no autograd link (for kernels and optimizers). */
     public Tensor rowsNoGrad(int start, int count) {
         long rowSize = numel / Math.max(shape[0], 1);
         int[] s = shape.clone();

@@ -12,7 +12,8 @@ public final class Attention {
     /**
      * Attention weights of one call above this many bytes are computed again in the backward instead of kept (see
      * {@link #causal(Tensor, Tensor, Tensor, boolean)}). Below it the weights are kept: recomputing cost 3-8 % of a
-     * full training step at stories15M, 8 x 256 (12.6 MB of weights a layer, 75 MB a step; six alternating runs),
+     * full training step at stories15M, 8 x 256 (12.6 MB of weights a layer, 75 MB a step; six alternating runs on a
+     * Zen 5), and still 1-16 % once simd recomputed them one kv head at a time (three alternating pairs on a Zen 4),
      * where a TinyLlama-1.1B-shaped step at 1 x 512 (33.5 MB a layer, 0.74 GB over 22 layers) spends under 1 % of its
      * time in attention, and at 2048 positions the kept weights alone would be 11.8 GB.
      */

@@ -638,7 +638,11 @@ public final class SimdMatmul {
         return rows;
     }
 
-    /** x . y over len elements: one fma chain per lane, the lanes folded in a fixed order, a scalar fma tail. */
+    /**
+     * x . y over len elements: one fma chain per lane, the lanes folded in a fixed order, a scalar fma tail. The
+     * definition every row sum of the skinny products follows ({@link #dot4}, {@link #rowDots}); they write the loop out
+     * rather than call this, and the tests hold their results to it bit for bit.
+     */
     static float dot(float[] x, int xo, float[] y, int yo, int len) {
         FloatVector acc = FloatVector.zero(S);
         int end = S.loopBound(len), i = 0;
