@@ -1,6 +1,7 @@
 package io.piece4j.backend.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -113,8 +114,8 @@ public final class SimdMatmul {
         // A stored transposed is not packed: a sliver's MR values for one p are contiguous in A's row p, so the kernel
         // reads them there, a row of A apart per p (only a ragged last sliver is packed, as the kernel reads MR rows).
         // Packing cost more than the strided reads: the weight gradients at the training step's shapes (288 x 288 x
-        // 2048, 768 x 288 x 2048, 32000 x 288 x 2048) ran 1.44x, 1.22x, 1.11x faster.
-        final boolean aInPlace = transA;
+        // 2048, 768 x 288 x 2048, 32000 x 288 x 2048) ran 1.44x, 1.22x, 1.11x faster. Except at an aliasing stride
+        // ({@link #readInPlace}); multiplyBlock decides.
         Run first = Run.of(0, n, k, ncMax, chunkBlocks), run = first;
         pool.parallelFor(first.packTasks(), t -> first.pack(b, bOff, transB, n, k, t, bPack, 0));
         for (int r = 0; r < runs; r++) {
@@ -137,7 +138,7 @@ public final class SimdMatmul {
                 Scratch scratch = SCRATCH.get();
                 for (int p0 = pStart; p0 < pEnd; p0 += kc0) {
                     int kc = Math.min(kc0, k - p0), bBlock = base + (p0 - pStart) * strips * NR;
-                    multiplyBlock(a, aOff, aInPlace, m, k, i0, mc, p0, kc, bPack, bBlock, jc, s0, s1, c, cOff, n,
+                    multiplyBlock(a, aOff, transA, m, k, i0, mc, p0, kc, bPack, bBlock, jc, s0, s1, c, cOff, n,
                             !accumulate && p0 == 0, scratch);
                 }
             });
@@ -211,16 +212,17 @@ public final class SimdMatmul {
     }
 
     /**
-     * Rows i0 .. i0 + mc of op(A) (stored transposed if aInPlace, then read in place) times strips s0 .. s1 of one
+     * Rows i0 .. i0 + mc of op(A) (read in place where {@link #readInPlace} says so) times strips s0 .. s1 of one
      * packed k block (p0 .. p0 + kc) of B, whose strip s sits at bPack[bBlock + s * kc * NR] and holds C's columns
      * jc + s * NR ..: packs the rows of A into MR-row slivers, then runs the micro-kernel on every tile.
      */
-    private static void multiplyBlock(float[] a, int aOff, boolean aInPlace, int m, int k, int i0, int mc, int p0, int kc,
+    private static void multiplyBlock(float[] a, int aOff, boolean transA, int m, int k, int i0, int mc, int p0, int kc,
                                       float[] bPack, int bBlock, int jc, int s0, int s1, float[] c, int cOff, int n,
                                       boolean overwrite, Scratch scratch) {
         float[] aPack = scratch.aPack();
         int ragged = mc % MR, fullRows = mc - ragged;
-        if (!aInPlace) packA(a, aOff, false, m, k, i0, mc, p0, kc, aPack);
+        boolean aInPlace = readInPlace(transA, m);
+        if (!aInPlace) packA(a, aOff, transA, m, k, i0, mc, p0, kc, aPack);
         else if (ragged > 0) packA(a, aOff, true, m, k, i0 + fullRows, ragged, p0, kc, aPack);
         for (int s = s0; s < s1; s++) {
             int col = jc + s * NR, nr = Math.min(NR, n - col), bStrip = bBlock + s * kc * NR;
@@ -237,6 +239,18 @@ public final class SimdMatmul {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the kernel reads op(A) where it lies (A stored transposed: a sliver's values for one p are contiguous in
+     * A's row p) instead of from a packed copy. Not when A's rows are a multiple of 4 KB long: a sliver's successive
+     * rows then fall in the same cache sets, so few of them stay cached while the kernel passes over the block's
+     * strips. Measured at 1024^3 tn (2 threads, Zen 4; medians of alternating runs): 194 and 199 GFLOP/s packed,
+     * 186 and 182 read in place; 2048^3 tn about even. The training step's weight gradients (m = 288, 768, 32000)
+     * keep reading in place.
+     */
+    static boolean readInPlace(boolean transA, int m) {
+        return transA && (4L * m) % 4096 != 0;
     }
 
     /** Length of each k block: equal blocks of at most KC. */
@@ -287,14 +301,17 @@ public final class SimdMatmul {
                 transposeRows(a, aOff + (i0 + ir) * k + p0, k, mr, kc, aPack, ir * kc, MR);
             }
         } else {
-            // A stored (k, m), packed only for a ragged last sliver (matmul reads full ones in place): row p holds
-            // column p of op(A), contiguous in i
+            // A stored (k, m): row p holds column p of op(A), so a sliver's values for one p are contiguous there and
+            // go over as masked vector copies (zeros past a ragged sliver's mr rows). All slivers are packed when A's
+            // rows alias (readInPlace), else only a ragged last one
             for (int ir = 0; ir < mc; ir += MR) {
                 int mr = Math.min(MR, mc - ir);
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * m + i0 + ir, dst = ir * kc + p * MR;
-                    for (int r = 0; r < mr; r++) aPack[dst + r] = a[src + r];
-                    for (int r = mr; r < MR; r++) aPack[dst + r] = 0f;
+                for (int r0 = 0; r0 < MR; r0 += L) {
+                    VectorMask<Float> load = S.indexInRange(r0, mr), store = S.indexInRange(r0, MR);
+                    for (int p = 0; p < kc; p++) {
+                        int src = aOff + (p0 + p) * m + i0 + ir + r0;
+                        FloatVector.fromArray(S, a, src, load).intoArray(aPack, ir * kc + p * MR + r0, store);
+                    }
                 }
             }
         }

@@ -125,6 +125,32 @@ class SimdMatmulTest {
         }
     }
 
+    @Test
+    void aTransposedAGivesTheBitsOfTheSameAStoredByRowsWhetherReadInPlaceOrPacked() {
+        // A stored (k, m) is read where it lies unless its rows are a multiple of 4 KB long (m = 1024: packed, a ragged
+        // last sliver included, as 1024 = 85 x 12 + 4); either way every C(i, j) must be the fma chain that A stored
+        // (m, k), always packed, gives: the kernel sees the same values in the same order
+        assertTrue(SimdMatmul.readInPlace(true, 1000) && SimdMatmul.readInPlace(true, 1030), "1000 and 1030 rows: in place");
+        assertFalse(SimdMatmul.readInPlace(true, 1024) || SimdMatmul.readInPlace(true, 2048), "rows of 4 KB, 8 KB: packed");
+        assertFalse(SimdMatmul.readInPlace(false, 1000), "A stored by rows is always packed");
+        Random r = new Random(23);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int m : new int[] {1000, 1024}) {
+                for (int n : new int[] {45, 600}) { // split by rows, and by columns
+                    int k = 530;
+                    float[] a = new float[m * k], aT = new float[k * m], b = new float[k * n];
+                    for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+                    for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) aT[p * m + i] = a[i * k + p];
+                    for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+                    float[] byRows = new float[m * n], transposed = new float[m * n];
+                    SimdMatmul.matmul(a, 0, false, b, 0, false, byRows, 0, m, n, k, false, pool);
+                    SimdMatmul.matmul(aT, 0, true, b, 0, false, transposed, 0, m, n, k, false, pool);
+                    assertBitIdentical(byRows, transposed, "m " + m + ", n " + n + ": A^T stored (k, m) against A stored (m, k)");
+                }
+            }
+        }
+    }
+
     /** The four layouts of A and B (accumulating onto C in two of them) against the naive product, on two threads. */
     private static void assertEveryLayoutMatchesNaive(int m, int n, int k, long seed) {
         try (WorkerPool pool = new WorkerPool(2)) {
