@@ -36,11 +36,7 @@ final class SimdAttention {
             int padded = roundUp(rows);
             if (pack) {
                 float[] t = packSite.atLeast(headDim * padded); // (headDim, padded), zero past the last row
-                for (int j = 0; j < rows; j++) {
-                    int src = base + j * stride;
-                    for (int d = 0; d < headDim; d++) t[d * padded + j] = a[src + d];
-                }
-                for (int d = 0; d < headDim; d++) java.util.Arrays.fill(t, d * padded + rows, (d + 1) * padded, 0f);
+                SimdMatmul.transposeRows(a, base, stride, rows, headDim, t, 0, padded);
                 return new HeadRows(a, base, stride, headDim, t, 0, padded, null);
             }
             int[] gather = gatherSite.atLeast(L); // (L): lane i reads row j + i
@@ -416,8 +412,12 @@ final class SimdAttention {
         int shift = tk - tq; // query t sees keys 0..shift + t
         int j = 0;
         for (; j + 4 <= tk; j += 4) {
-            int tFirst = Math.max(0, j - shift), tAll = Math.max(0, j + 3 - shift);
-            for (int d = 0; d < hd; d += L) {
+            int tFirst = Math.max(0, j - shift), tAll = Math.max(0, j + 3 - shift), d = 0;
+            // three whole column blocks at a time: each w[t][j..j+3] loaded serves twelve fmas instead of four
+            for (; d + 3 * L <= hd; d += 3 * L) {
+                addFourKeysThreeBlocks(w, wo, wStride, x, xo + d, xStride, dst, dsto + j * dstStride + d, dstStride, j, shift, tFirst, tAll, tq);
+            }
+            for (; d < hd; d += L) {
                 VectorMask<Float> m = S.indexInRange(d, hd);
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int t = tFirst;
@@ -454,6 +454,49 @@ final class SimdAttention {
                 a.add(FloatVector.fromArray(S, dst, r, m)).intoArray(dst, r, m);
             }
         }
+    }
+
+    /**
+     * {@link #addTransposedProducts} for keys j .. j + 3 and the three column blocks from x's offset xo (dst from r):
+     * the same chains, one per key and lane, over t ascending from zero, so the same bits as one block at a time.
+     */
+    private static void addFourKeysThreeBlocks(float[] w, int wo, int wStride, float[] x, int xo, int xStride, float[] dst, int r,
+                                               int dstStride, int j, int shift, int tFirst, int tAll, int tq) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0; // column block 0, keys j .. j + 3
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;                   // column block 1
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;                   // column block 2
+        int t = tFirst;
+        for (; t < tAll; t++) { // keys j + 1.. may not be visible yet
+            int last = shift + t, wr = wo + t * wStride + j, xr = xo + t * xStride;
+            FloatVector xa = FloatVector.fromArray(S, x, xr), xb = FloatVector.fromArray(S, x, xr + L), xc = FloatVector.fromArray(S, x, xr + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(S, w[wr]);
+            a0 = xa.fma(w0, a0); b0 = xb.fma(w0, b0); c0 = xc.fma(w0, c0);
+            if (j + 1 <= last) { FloatVector w1 = FloatVector.broadcast(S, w[wr + 1]); a1 = xa.fma(w1, a1); b1 = xb.fma(w1, b1); c1 = xc.fma(w1, c1); }
+            if (j + 2 <= last) { FloatVector w2 = FloatVector.broadcast(S, w[wr + 2]); a2 = xa.fma(w2, a2); b2 = xb.fma(w2, b2); c2 = xc.fma(w2, c2); }
+        }
+        for (; t < tq; t++) {
+            int wr = wo + t * wStride + j, xr = xo + t * xStride;
+            FloatVector xa = FloatVector.fromArray(S, x, xr), xb = FloatVector.fromArray(S, x, xr + L), xc = FloatVector.fromArray(S, x, xr + 2 * L);
+            FloatVector w0 = FloatVector.broadcast(S, w[wr]), w1 = FloatVector.broadcast(S, w[wr + 1]);
+            FloatVector w2 = FloatVector.broadcast(S, w[wr + 2]), w3 = FloatVector.broadcast(S, w[wr + 3]);
+            a0 = xa.fma(w0, a0); b0 = xb.fma(w0, b0); c0 = xc.fma(w0, c0);
+            a1 = xa.fma(w1, a1); b1 = xb.fma(w1, b1); c1 = xc.fma(w1, c1);
+            a2 = xa.fma(w2, a2); b2 = xb.fma(w2, b2); c2 = xc.fma(w2, c2);
+            a3 = xa.fma(w3, a3); b3 = xb.fma(w3, b3); c3 = xc.fma(w3, c3);
+        }
+        int r1 = r + dstStride, r2 = r1 + dstStride, r3 = r2 + dstStride;
+        a0.add(FloatVector.fromArray(S, dst, r)).intoArray(dst, r);
+        b0.add(FloatVector.fromArray(S, dst, r + L)).intoArray(dst, r + L);
+        c0.add(FloatVector.fromArray(S, dst, r + 2 * L)).intoArray(dst, r + 2 * L);
+        a1.add(FloatVector.fromArray(S, dst, r1)).intoArray(dst, r1);
+        b1.add(FloatVector.fromArray(S, dst, r1 + L)).intoArray(dst, r1 + L);
+        c1.add(FloatVector.fromArray(S, dst, r1 + 2 * L)).intoArray(dst, r1 + 2 * L);
+        a2.add(FloatVector.fromArray(S, dst, r2)).intoArray(dst, r2);
+        b2.add(FloatVector.fromArray(S, dst, r2 + L)).intoArray(dst, r2 + L);
+        c2.add(FloatVector.fromArray(S, dst, r2 + 2 * L)).intoArray(dst, r2 + 2 * L);
+        a3.add(FloatVector.fromArray(S, dst, r3)).intoArray(dst, r3);
+        b3.add(FloatVector.fromArray(S, dst, r3 + L)).intoArray(dst, r3 + L);
+        c3.add(FloatVector.fromArray(S, dst, r3 + 2 * L)).intoArray(dst, r3 + 2 * L);
     }
 
     /** sum over j < n of p[po + j] * x[xo + j], in lanes then a fixed fold, then the tail. */

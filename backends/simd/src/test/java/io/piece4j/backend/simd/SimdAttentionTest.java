@@ -24,7 +24,8 @@ class SimdAttentionTest {
 
     static Stream<Arguments> cases() {
         int[][] queriesKeys = {{1, 1}, {1, 9}, {3, 9}, {7, 7}, {9, 40}, {33, 65}};
-        return Stream.of(4, 2, 1).flatMap(kvHeads -> Stream.of(1, 7, 16, 33).flatMap(hd -> Stream.of(queriesKeys)
+        // 50: with 16 lanes, three whole column blocks (the backward's twelve-chain tile) and a masked fourth
+        return Stream.of(4, 2, 1).flatMap(kvHeads -> Stream.of(1, 7, 16, 33, 50).flatMap(hd -> Stream.of(queriesKeys)
                 .map(qk -> Arguments.of(kvHeads, hd, qk[0], qk[1]))));
     }
 
@@ -79,6 +80,31 @@ class SimdAttentionTest {
                 t.in(v, BATCH, tk, kvHeads, hd), t.in(probs, BATCH, HEADS, tq, tk), t.in(dOut, BATCH, tq, HEADS, hd),
                 null, t.out("dk", dk, BATCH, tk, kvHeads, hd), t.out("dv", dv, BATCH, tk, kvHeads, hd),
                 BATCH, tq, tk, HEADS, kvHeads, hd));
+    }
+
+    /**
+     * dk += dS^T q and dv += P^T dO over three column blocks at once (twelve chains) give the bits of the same product
+     * taken one column block at a time (a head dimension of L, which never takes the wide tile): per key and lane both
+     * are one fma chain over the queries in order. Fewer queries than keys (a cache), and keys not a multiple of four.
+     */
+    @Test
+    void threeColumnBlocksAtOnceGiveTheBitsOfOneAtATime() {
+        int lanes = SimdSpecies.FLOAT.length(), hd = 3 * lanes, dStride = 2 * hd + 5;
+        Random rng = new Random(7);
+        for (int[] qk : new int[][] {{9, 9}, {6, 11}, {13, 13}}) {
+            int tq = qk[0], tk = qk[1], wStride = tk + 2, xStride = hd + 3;
+            float[] w = gaussian(rng, tq * wStride, 1), x = gaussian(rng, tq * xStride, 1), start = gaussian(rng, tk * dStride, 1);
+            float[] wide = start.clone(), narrow = start.clone();
+            SimdAttention.addTransposedProducts(w, 0, wStride, x, 0, xStride, wide, 0, dStride, tq, tk, hd);
+            for (int d = 0; d < hd; d += lanes) {
+                SimdAttention.addTransposedProducts(w, 0, wStride, x, d, xStride, narrow, d, dStride, tq, tk, lanes);
+            }
+            for (int i = 0; i < wide.length; i++) {
+                if (Float.floatToIntBits(wide[i]) != Float.floatToIntBits(narrow[i])) {
+                    fail("tq " + tq + ", tk " + tk + ", element " + i + ": " + wide[i] + " in three blocks, " + narrow[i] + " one at a time");
+                }
+            }
+        }
     }
 
     /**
