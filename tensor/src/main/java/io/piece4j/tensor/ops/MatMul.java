@@ -39,18 +39,21 @@ public final class MatMul {
         be.matmul(a, transA, b, transB, c, batch, m, n, k, strideB, false);
         return Autograd.record(c, dc -> {
             if (a.requiresGrad()) {
-                Tensor da = a.gradForAccumulation();
+                // every product below writes all of dA (each batch its own rows), so a first contribution overwrites
+                Tensor.GradTarget target = a.gradForWriting();
+                Tensor da = target.grad();
+                boolean add = !target.overwrite();
                 // A (m,k): dA = dC (m,n) @ op(B)^T;  A stored (k,m): dA = op(B) @ dC^T
                 if (!transA) {
-                    be.matmul(dc, false, b, !transB, da, batch, m, k, n, strideB, true);
+                    be.matmul(dc, false, b, !transB, da, batch, m, k, n, strideB, add);
                 } else if (!sharedB) {
-                    be.matmul(b, transB, dc, true, da, batch, k, m, n, (long) m * n, true);
+                    be.matmul(b, transB, dc, true, da, batch, k, m, n, (long) m * n, add);
                 } else {
                     // B is the kernel's left operand here, which has no shared-batch stride: one call per batch
                     for (int i = 0; i < batch; i++) {
                         Tensor dci = dc.viewAs(batch * m, n).rowsNoGrad(i * m, m);
                         Tensor dai = da.viewAs(batch * k, m).rowsNoGrad(i * k, k);
-                        be.matmul(b, transB, dci, true, dai, 1, k, m, n, 0, true);
+                        be.matmul(b, transB, dci, true, dai, 1, k, m, n, 0, add);
                     }
                 }
             }

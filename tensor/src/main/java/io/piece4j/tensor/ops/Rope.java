@@ -25,7 +25,9 @@ public final class Rope {
         Backend be = x.backend();
         Tensor y = Tensor.activation(be, x.shape());
         be.rope(x, y, table.cos(), table.sin(), batch, seq, heads, hd, posOffset, layout, false, false);
-        return Autograd.record(y, dy -> be.rope(dy, x.gradForAccumulation(), table.cos(), table.sin(), batch, seq, heads, hd,
-                posOffset, layout, true, true), x);
+        return Autograd.record(y, dy -> {
+            Tensor.GradTarget dx = x.gradForWriting(); // the inverse rotation writes every element
+            be.rope(dy, dx.grad(), table.cos(), table.sin(), batch, seq, heads, hd, posOffset, layout, true, !dx.overwrite());
+        }, x);
     }
 }

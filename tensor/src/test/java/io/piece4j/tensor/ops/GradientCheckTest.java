@@ -187,6 +187,22 @@ class GradientCheckTest {
         }
     }
 
+    @RepeatedTest(2)
+    void anIntermediateReadByTwoProductsAndARotation(RepetitionInfo rep) {
+        // h's gradient gets three contributions, in the backward's order: the rotation's (through a reshape), then the two
+        // products' (matmul itself, which linear would reach through a reshape of its own). The first to come writes
+        // storage that was not cleared; the others must add to it, not overwrite it.
+        Rng rng = new Rng(1000 + rep.getCurrentRepetition());
+        int hd = 2 * (dim(rng) + 1), seq = dim(rng), heads = dim(rng), rows = seq * heads;
+        RopeTable table = RopeTable.standard(be, 16, hd, 10000);
+        check("two products and a rotation of one intermediate", rng, in -> {
+            Tensor h = Elementwise.mul(in.get(0), in.get(0));                                                  // (rows, hd)
+            Tensor products = Elementwise.add(MatMul.matmul(h, false, in.get(1), true), MatMul.matmul(h, false, in.get(2), true));
+            Tensor rotated = Rope.rope(h.reshape(1, seq, heads, hd), table, 2, RopeLayout.INTERLEAVED).reshape(rows, hd);
+            return Elementwise.add(products, rotated);                                                         // (rows, hd)
+        }, input(rng, -1, 1, rows, hd), input(rng, -1, 1, hd, hd), input(rng, -1, 1, hd, hd));
+    }
+
     @RepeatedTest(3)
     void causalAttentionWithGroupedHeads(RepetitionInfo rep) {
         Rng rng = new Rng(900 + rep.getCurrentRepetition());
